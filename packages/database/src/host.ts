@@ -1,0 +1,140 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import type { DatabaseConfig } from './config.js';
+import { StatementCounter } from './statement-counter.js';
+
+/** One subgraph's view of its database: queries are scoped to its own schema. */
+export interface SubgraphDatabase<DB> {
+  readonly name: string;
+  readonly db: Kysely<DB>;
+  /** Statements executed through `db` since it was opened. */
+  readonly statements: StatementCounter;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+}
+
+/**
+ * Owns the connections for every subgraph of this process. Embedded mode
+ * shares one PGlite (and one Kysely driver, so transactions of different
+ * subgraphs never interleave on its single connection); Postgres mode opens
+ * one pool per subgraph database.
+ */
+export interface DatabaseHost {
+  readonly config: DatabaseConfig;
+  /** Opens (creating and migrating if needed) the database of one subgraph. */
+  open<DB>(name: string, migrations: Record<string, Migration>): Promise<SubgraphDatabase<DB>>;
+  /** Closes every connection. With `dropDatabases` (tests), Postgres databases are dropped too. */
+  close(options?: { dropDatabases?: boolean }): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** pg returns int8 (and count(*)) as strings, PGlite as numbers: make both numbers. */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (value: string) => Number.parseInt(value, 10) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+export async function createDatabaseHost(config: DatabaseConfig): Promise<DatabaseHost> {
+  return config.kind === 'embedded' ? createEmbeddedHost(config) : createPostgresHost(config);
+}
+
+async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embedded' }>): Promise<DatabaseHost> {
+  if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  const pglite = config.dataDir ? new PGlite(config.dataDir) : new PGlite();
+  await pglite.waitReady;
+  const root = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
+  return {
+    config,
+    async open<DB>(name: string, migrations: Record<string, Migration>) {
+      return openSchema<DB>(root, name, migrations);
+    },
+    async close() {
+      await root.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<DatabaseHost> {
+  const serverUrl = new URL(config.url);
+  const prefix = config.databasePrefix ?? (serverUrl.pathname.slice(1) || 'shop');
+  const opened: { name: string; database: string; kysely: Kysely<unknown> }[] = [];
+
+  async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = new pg.Client({ connectionString: config.url });
+    await client.connect();
+    try {
+      return await work(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  return {
+    config,
+    async open<DB>(name: string, migrations: Record<string, Migration>) {
+      const database = `${prefix}_${name}`;
+      await withAdminClient(async (client) => {
+        const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+        if (found.rowCount === 0) {
+          // CREATE DATABASE takes no bind parameters; the name is quoted as an identifier.
+          await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((error: unknown) => {
+            // Another process may have created it between the check and now.
+            if ((error as { code?: string }).code !== '42P04') throw error;
+          });
+        }
+      });
+      const url = new URL(config.url);
+      url.pathname = `/${database}`;
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
+      const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+      opened.push({ name, database, kysely });
+      return openSchema<DB>(kysely, name, migrations);
+    },
+    async close(options) {
+      await Promise.all(opened.map(({ kysely }) => kysely.destroy()));
+      if (options?.dropDatabases) {
+        await withAdminClient(async (client) => {
+          for (const { database } of opened) {
+            await client.query(`drop database if exists ${pg.escapeIdentifier(database)} with (force)`);
+          }
+        });
+      }
+      opened.length = 0;
+    },
+  };
+}
+
+/** Scopes a connection to the subgraph's schema, counts its statements and migrates it. */
+async function openSchema<DB>(
+  connection: Kysely<unknown>,
+  name: string,
+  migrations: Record<string, Migration>,
+): Promise<SubgraphDatabase<DB>> {
+  const statements = new StatementCounter();
+  const scoped = connection.withSchema(name).withPlugin(statements);
+  await migrate(scoped, name, migrations);
+  return { name, db: scoped as unknown as Kysely<DB>, statements, ping: () => ping(scoped) };
+}
+
+async function migrate(db: Kysely<unknown>, schema: string, migrations: Record<string, Migration>): Promise<void> {
+  await db.schema.createSchema(schema).ifNotExists().execute();
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: schema,
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migrating the ${schema} database failed at migration ${failed}`, { cause: error });
+  }
+}
+
+async function ping(db: Kysely<unknown>): Promise<void> {
+  await sql`select 1`.execute(db);
+}

@@ -1,0 +1,3 @@
+export { databaseConfigFromEnv, type DatabaseConfig } from './config.js';
+export { createDatabaseHost, type DatabaseHost, type SubgraphDatabase } from './host.js';
+export { StatementCounter } from './statement-counter.js';

@@ -1,0 +1,2 @@
+export { launcherConfigFromEnv, SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
+export { startSupergraph, type RunningSupergraph } from './supergraph.js';

@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Express } from 'express';
+
+export interface ListeningServer {
+  readonly httpServer: http.Server;
+  /** Base URL, e.g. http://127.0.0.1:4001 */
+  readonly origin: string;
+  readonly port: number;
+}
+
+/** Listens on `port` (0 picks a free one) and reports where. */
+export async function listen(app: Express | http.RequestListener, port: number, host = '127.0.0.1'): Promise<ListeningServer> {
+  const httpServer = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port: actualPort } = httpServer.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return { httpServer, origin: `http://${shownHost}:${actualPort}`, port: actualPort };
+}
+
+/** `/health` answers while the process lives; `/ready` only when `checkReady` resolves. */
+export function mountProbes(app: Express, checkReady: () => Promise<void>): void {
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/ready', async (_req, res) => {
+    try {
+      await checkReady();
+      res.json({ status: 'ready' });
+    } catch (error) {
+      res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}

@@ -1,0 +1,37 @@
+export {
+  badUserInput,
+  conflict,
+  ErrorCode,
+  forbidden,
+  isPublicErrorCode,
+  isUniqueViolation,
+  unauthenticated,
+} from './errors.js';
+export { listen, mountProbes, type ListeningServer } from './http-server.js';
+export { createLogger, type Logger } from './logger.js';
+export {
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  MAX_PAGE_SIZE,
+  parseFirst,
+  parseId,
+  toConnection,
+  type Connection,
+  type CursorPosition,
+} from './pagination.js';
+export { DateTimeScalar } from './scalars.js';
+export { maskUnexpectedErrors, startSubgraphServer, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
+export {
+  ANONYMOUS,
+  canRead,
+  isAdmin,
+  parseRoles,
+  requireAdmin,
+  requireUser,
+  viewerFromHeaders,
+  viewerToHeaders,
+  VIEWER_HEADERS,
+  type Role,
+  type Viewer,
+} from './viewer.js';

@@ -1,0 +1,66 @@
+import { badUserInput } from './errors.js';
+
+export const MAX_PAGE_SIZE = 100;
+
+/** Validates `first`: an integer in 1..100. */
+export function parseFirst(first: number | null | undefined, defaultSize = 20): number {
+  const size = first ?? defaultSize;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
+    throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}, got ${size}`, 'first');
+  }
+  return size;
+}
+
+/** Position of a row in a "newest first" listing: keyset (createdAt, id). */
+export interface CursorPosition {
+  readonly createdAt: Date;
+  readonly id: string;
+}
+
+/** Cursors are opaque to clients: base64url of a versioned JSON tuple. */
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify(['v1', position.createdAt.toISOString(), position.id])).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): CursorPosition | null {
+  if (cursor === null || cursor === undefined) return null;
+  const invalid = () => badUserInput(`after must be a cursor returned by a previous page, got "${cursor.slice(0, 64)}"`, 'after');
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  if (!Array.isArray(decoded) || decoded.length !== 3 || decoded[0] !== 'v1') throw invalid();
+  const [, createdAt, id] = decoded as [unknown, unknown, unknown];
+  const date = typeof createdAt === 'string' ? new Date(createdAt) : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime()) || typeof id !== 'string' || !isUuid(id)) throw invalid();
+  return { createdAt: date, id };
+}
+
+export interface Connection<Node> {
+  edges: { cursor: string; node: Node }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/**
+ * Builds a connection from rows fetched with `limit = first + 1`: the extra
+ * row only tells whether another page exists.
+ */
+export function toConnection<Row extends { created_at: Date; id: string }>(rows: Row[], first: number): Connection<Row> {
+  const page = rows.slice(0, first);
+  const edges = page.map((node) => ({ cursor: encodeCursor({ createdAt: node.created_at, id: node.id }), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** Validates an ID argument (ids are UUIDs); `what` names it in the message. */
+export function parseId(id: string, what: string): string {
+  if (!isUuid(id)) throw badUserInput(`${what} must be a UUID, got "${id.slice(0, 64)}"`, what);
+  return id.toLowerCase();
+}

@@ -1,0 +1,96 @@
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import express from 'express';
+import type { DocumentNode, GraphQLFormattedError } from 'graphql';
+import { ErrorCode, isPublicErrorCode } from './errors.js';
+import { listen, mountProbes } from './http-server.js';
+import type { Logger } from './logger.js';
+import { viewerFromHeaders, type Viewer } from './viewer.js';
+
+/** Where and how a service listens; the part of its options every subgraph shares. */
+export interface ServeOptions {
+  port: number;
+  host?: string | undefined;
+  logger: Logger;
+  /** Development shows unexpected error messages; otherwise they are masked. */
+  development: boolean;
+}
+
+export interface SubgraphServerOptions<Context extends BaseContext> extends ServeOptions {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: unknown;
+  /** Builds the per-request context (and with it the per-request DataLoaders). */
+  createContext(viewer: Viewer): Context;
+  /** Resolves when the subgraph's dependencies answer; backs `/ready`. */
+  checkReady(): Promise<void>;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  /** GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
+  readonly url: string;
+  readonly origin: string;
+  stop(): Promise<void>;
+}
+
+export async function startSubgraphServer<Context extends BaseContext>(
+  options: SubgraphServerOptions<Context>,
+): Promise<RunningServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  const listening = await listen(app, options.port, options.host);
+  const server = new ApolloServer<Context>({
+    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(options.logger, options.development),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // Inline traces (ftv1) only serve Apollo Studio, which this project does not report to.
+      ApolloServerPluginInlineTraceDisabled(),
+    ] satisfies ApolloServerPlugin<Context>[],
+  });
+  await server.start();
+
+  mountProbes(app, options.checkReady);
+  app.use(
+    '/graphql',
+    express.json({ limit: '5mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => options.createContext(viewerFromHeaders({ get: (name) => req.get(name) })),
+    }),
+  );
+
+  return {
+    name: options.name,
+    url: `${listening.origin}/graphql`,
+    origin: listening.origin,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Expected failures carry a public code and a message written for clients.
+ * Anything else is a surprise: logged in full, shown as a generic error
+ * outside development so no SQL, stack or address leaks.
+ */
+export function maskUnexpectedErrors(logger: Logger, development: boolean) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    if (isPublicErrorCode(formatted.extensions?.['code'])) {
+      const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    logger.error({ err: error, path: formatted.path }, 'unexpected error while resolving');
+    return {
+      message: development ? formatted.message : 'Internal server error',
+      ...(formatted.locations ? { locations: formatted.locations } : {}),
+      ...(formatted.path ? { path: formatted.path } : {}),
+      extensions: { code: ErrorCode.InternalServerError },
+    };
+  };
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
+
+/** Signing secret used in development when none is configured; refused in production. */
+export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
+
+export type JwtConfig =
+  | { kind: 'secret'; secret: string; issuer: string | undefined; audience: string | undefined }
+  | { kind: 'jwks'; jwksUrl: string; issuer: string | undefined; audience: string | undefined };
+
+export interface RouterConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  jwt: JwtConfig;
+  /** Subgraph URL overrides; the committed supergraph's URLs otherwise. */
+  subgraphUrls: Partial<Record<SubgraphName, string>>;
+}
+
+const port = z.coerce.number().int().min(0).max(65_535);
+const optional = z.string().trim().min(1).optional();
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  ROUTER_PORT: port.default(4000),
+  HOST: z.string().default('127.0.0.1'),
+  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_JWKS_URL: z.url().optional(),
+  JWT_ISSUER: optional,
+  JWT_AUDIENCE: optional,
+  PRODUCTS_URL: z.url().optional(),
+  ORDERS_URL: z.url().optional(),
+  PAYMENTS_URL: z.url().optional(),
+});
+
+/** Reads the router's settings once from the environment; throws a readable error when they are wrong. */
+export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid router configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const claims = { issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE };
+  let jwt: JwtConfig;
+  if (e.JWT_JWKS_URL) jwt = { kind: 'jwks', jwksUrl: e.JWT_JWKS_URL, ...claims };
+  else if (e.JWT_SECRET) jwt = { kind: 'secret', secret: e.JWT_SECRET, ...claims };
+  else if (!production) jwt = { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, ...claims };
+  else throw new Error('Invalid router configuration: set JWT_SECRET or JWT_JWKS_URL in production');
+  const overrides = { products: e.PRODUCTS_URL, orders: e.ORDERS_URL, payments: e.PAYMENTS_URL };
+  const subgraphUrls: RouterConfig['subgraphUrls'] = {};
+  for (const { name } of SUBGRAPHS) {
+    const url = overrides[name];
+    if (url) subgraphUrls[name] = url;
+  }
+  return { production, port: e.ROUTER_PORT, host: e.HOST, jwt, subgraphUrls };
+}

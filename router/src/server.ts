@@ -1,0 +1,73 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { listen, maskUnexpectedErrors, mountProbes, type Logger } from '@shop/server';
+import { createTokenVerifier } from './auth.js';
+import type { RouterConfig } from './config.js';
+import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
+import { renderOfflineGraphiQL } from './graphiql.js';
+
+export interface RunningRouter {
+  /** The public GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
+  readonly url: string;
+  readonly fetches: SubgraphFetchCounter;
+  stop(): Promise<void>;
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+/** Serves the supergraph: `/graphql` (Sandbox for browsers in development), `/graphiql`, `/health`, `/ready`. */
+export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
+  const fetches = new SubgraphFetchCounter();
+  const { gateway, resolvedUrls } = createGateway({ subgraphUrls: config.subgraphUrls, fetches });
+  const verifyToken = createTokenVerifier(config.jwt);
+  const app = express();
+  app.disable('x-powered-by');
+  const listening = await listen(app, config.port, config.host);
+
+  const server = new ApolloServer<RouterContext>({
+    gateway,
+    includeStacktraceInErrorResponses: false,
+    formatError: maskUnexpectedErrors(logger, !config.production),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
+      config.production
+        ? ApolloServerPluginLandingPageDisabled()
+        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+    ],
+  });
+  await server.start();
+
+  mountProbes(app, async () => {
+    // Ready when the supergraph is loaded and every subgraph says it is ready.
+    const origins = [...resolvedUrls.values()].map((url) => new URL(url).origin);
+    if (origins.length === 0) throw new Error('the supergraph is not loaded');
+    await Promise.all(
+      origins.map(async (origin) => {
+        const response = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+        if (!response.ok) throw new Error(`${origin} is not ready (HTTP ${response.status})`);
+      }),
+    );
+  });
+  if (!config.production) {
+    const graphiql = renderOfflineGraphiQL('/graphql');
+    app.get('/graphiql', (_req, res) => {
+      res.type('html').send(graphiql);
+    });
+  }
+  app.get('/', (_req, res) => {
+    res.redirect('/graphql');
+  });
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(server, {
+      context: async ({ req }) => ({ viewer: await verifyToken(req.get('authorization')) }),
+    }),
+  );
+
+  return { url: `${listening.origin}/graphql`, fetches, stop: () => server.stop() };
+}

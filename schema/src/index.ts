@@ -1,0 +1,9 @@
+export {
+  API_SCHEMA_PATH,
+  composeSupergraph,
+  SUBGRAPHS,
+  subgraphSchemaPath,
+  SUPERGRAPH_PATH,
+  type Composition,
+  type SubgraphName,
+} from './compose.js';

@@ -1,0 +1,52 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "fragment PaymentFields on Payment {\n  id\n  amount {\n    amount\n    currency\n  }\n  status\n  failureReason\n  attempts\n  createdAt\n  updatedAt\n}\n\nfragment OrderFields on Order {\n  id\n  customerId\n  status\n  cancellationReason\n  items {\n    product {\n      id\n      sku\n      name\n      price {\n        amount\n        currency\n      }\n    }\n    quantity\n    unitPrice {\n      amount\n      currency\n    }\n    lineTotal {\n      amount\n      currency\n    }\n  }\n  total {\n    amount\n    currency\n  }\n  createdAt\n  updatedAt\n  payment {\n    ...PaymentFields\n  }\n}\n\nquery Order($id: ID!) {\n  order(id: $id) {\n    ...OrderFields\n  }\n}\n\nquery Orders($first: Int, $after: String, $status: OrderStatus) {\n  orders(first: $first, after: $after, status: $status) {\n    edges {\n      cursor\n      node {\n        ...OrderFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nquery Payment($id: ID!) {\n  payment(id: $id) {\n    ...PaymentFields\n    order {\n      id\n      customerId\n      status\n      total {\n        amount\n        currency\n      }\n    }\n  }\n}": typeof types.PaymentFieldsFragmentDoc,
+    "fragment ProductFields on Product {\n  id\n  sku\n  name\n  description\n  price {\n    amount\n    currency\n  }\n  stock\n  active\n  createdAt\n  updatedAt\n}\n\nquery Product($id: ID!) {\n  product(id: $id) {\n    ...ProductFields\n  }\n}\n\nquery Products($first: Int, $after: String, $search: String) {\n  products(first: $first, after: $after, search: $search) {\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nmutation CreateProduct($input: CreateProductInput!) {\n  createProduct(input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {\n  updateProduct(id: $id, input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation RestockProduct($id: ID!, $quantity: Int!) {\n  restockProduct(id: $id, quantity: $quantity) {\n    ...ProductFields\n  }\n}": typeof types.ProductFieldsFragmentDoc,
+};
+const documents: Documents = {
+    "fragment PaymentFields on Payment {\n  id\n  amount {\n    amount\n    currency\n  }\n  status\n  failureReason\n  attempts\n  createdAt\n  updatedAt\n}\n\nfragment OrderFields on Order {\n  id\n  customerId\n  status\n  cancellationReason\n  items {\n    product {\n      id\n      sku\n      name\n      price {\n        amount\n        currency\n      }\n    }\n    quantity\n    unitPrice {\n      amount\n      currency\n    }\n    lineTotal {\n      amount\n      currency\n    }\n  }\n  total {\n    amount\n    currency\n  }\n  createdAt\n  updatedAt\n  payment {\n    ...PaymentFields\n  }\n}\n\nquery Order($id: ID!) {\n  order(id: $id) {\n    ...OrderFields\n  }\n}\n\nquery Orders($first: Int, $after: String, $status: OrderStatus) {\n  orders(first: $first, after: $after, status: $status) {\n    edges {\n      cursor\n      node {\n        ...OrderFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nquery Payment($id: ID!) {\n  payment(id: $id) {\n    ...PaymentFields\n    order {\n      id\n      customerId\n      status\n      total {\n        amount\n        currency\n      }\n    }\n  }\n}": types.PaymentFieldsFragmentDoc,
+    "fragment ProductFields on Product {\n  id\n  sku\n  name\n  description\n  price {\n    amount\n    currency\n  }\n  stock\n  active\n  createdAt\n  updatedAt\n}\n\nquery Product($id: ID!) {\n  product(id: $id) {\n    ...ProductFields\n  }\n}\n\nquery Products($first: Int, $after: String, $search: String) {\n  products(first: $first, after: $after, search: $search) {\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nmutation CreateProduct($input: CreateProductInput!) {\n  createProduct(input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {\n  updateProduct(id: $id, input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation RestockProduct($id: ID!, $quantity: Int!) {\n  restockProduct(id: $id, quantity: $quantity) {\n    ...ProductFields\n  }\n}": types.ProductFieldsFragmentDoc,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "fragment PaymentFields on Payment {\n  id\n  amount {\n    amount\n    currency\n  }\n  status\n  failureReason\n  attempts\n  createdAt\n  updatedAt\n}\n\nfragment OrderFields on Order {\n  id\n  customerId\n  status\n  cancellationReason\n  items {\n    product {\n      id\n      sku\n      name\n      price {\n        amount\n        currency\n      }\n    }\n    quantity\n    unitPrice {\n      amount\n      currency\n    }\n    lineTotal {\n      amount\n      currency\n    }\n  }\n  total {\n    amount\n    currency\n  }\n  createdAt\n  updatedAt\n  payment {\n    ...PaymentFields\n  }\n}\n\nquery Order($id: ID!) {\n  order(id: $id) {\n    ...OrderFields\n  }\n}\n\nquery Orders($first: Int, $after: String, $status: OrderStatus) {\n  orders(first: $first, after: $after, status: $status) {\n    edges {\n      cursor\n      node {\n        ...OrderFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nquery Payment($id: ID!) {\n  payment(id: $id) {\n    ...PaymentFields\n    order {\n      id\n      customerId\n      status\n      total {\n        amount\n        currency\n      }\n    }\n  }\n}"): (typeof documents)["fragment PaymentFields on Payment {\n  id\n  amount {\n    amount\n    currency\n  }\n  status\n  failureReason\n  attempts\n  createdAt\n  updatedAt\n}\n\nfragment OrderFields on Order {\n  id\n  customerId\n  status\n  cancellationReason\n  items {\n    product {\n      id\n      sku\n      name\n      price {\n        amount\n        currency\n      }\n    }\n    quantity\n    unitPrice {\n      amount\n      currency\n    }\n    lineTotal {\n      amount\n      currency\n    }\n  }\n  total {\n    amount\n    currency\n  }\n  createdAt\n  updatedAt\n  payment {\n    ...PaymentFields\n  }\n}\n\nquery Order($id: ID!) {\n  order(id: $id) {\n    ...OrderFields\n  }\n}\n\nquery Orders($first: Int, $after: String, $status: OrderStatus) {\n  orders(first: $first, after: $after, status: $status) {\n    edges {\n      cursor\n      node {\n        ...OrderFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nquery Payment($id: ID!) {\n  payment(id: $id) {\n    ...PaymentFields\n    order {\n      id\n      customerId\n      status\n      total {\n        amount\n        currency\n      }\n    }\n  }\n}"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "fragment ProductFields on Product {\n  id\n  sku\n  name\n  description\n  price {\n    amount\n    currency\n  }\n  stock\n  active\n  createdAt\n  updatedAt\n}\n\nquery Product($id: ID!) {\n  product(id: $id) {\n    ...ProductFields\n  }\n}\n\nquery Products($first: Int, $after: String, $search: String) {\n  products(first: $first, after: $after, search: $search) {\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nmutation CreateProduct($input: CreateProductInput!) {\n  createProduct(input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {\n  updateProduct(id: $id, input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation RestockProduct($id: ID!, $quantity: Int!) {\n  restockProduct(id: $id, quantity: $quantity) {\n    ...ProductFields\n  }\n}"): (typeof documents)["fragment ProductFields on Product {\n  id\n  sku\n  name\n  description\n  price {\n    amount\n    currency\n  }\n  stock\n  active\n  createdAt\n  updatedAt\n}\n\nquery Product($id: ID!) {\n  product(id: $id) {\n    ...ProductFields\n  }\n}\n\nquery Products($first: Int, $after: String, $search: String) {\n  products(first: $first, after: $after, search: $search) {\n    edges {\n      cursor\n      node {\n        ...ProductFields\n      }\n    }\n    pageInfo {\n      hasNextPage\n      endCursor\n    }\n    totalCount\n  }\n}\n\nmutation CreateProduct($input: CreateProductInput!) {\n  createProduct(input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {\n  updateProduct(id: $id, input: $input) {\n    ...ProductFields\n  }\n}\n\nmutation RestockProduct($id: ID!, $quantity: Int!) {\n  restockProduct(id: $id, quantity: $quantity) {\n    ...ProductFields\n  }\n}"];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

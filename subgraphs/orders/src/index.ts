@@ -1,0 +1,3 @@
+export { startOrdersSubgraph, typeDefs, type OrdersSubgraph, type OrdersSubgraphOptions } from './subgraph.js';
+export { insertOrder } from './order/order.repository.js';
+export type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order/order.table.js';

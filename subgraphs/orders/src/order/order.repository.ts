@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { CursorPosition } from '@shop/server';
+import type { OrderStatus } from '../__generated__/resolvers-types.js';
+import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
+
+type Db = Kysely<OrdersDatabase>;
+
+export interface OrderListFilter {
+  /** Only this customer's orders; null for every customer's (admins). */
+  customerId: string | null;
+  status: OrderStatus | null;
+}
+
+/* findOrdersByIds: one statement for a whole DataLoader batch */
+export async function findOrdersByIds(db: Db, ids: readonly string[]): Promise<OrderRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('orders').selectAll().where('id', 'in', ids).execute();
+}
+
+/* findItemsByOrderIds: the lines of many orders, each order's in line order */
+export async function findItemsByOrderIds(db: Db, orderIds: readonly string[]): Promise<OrderItemRow[]> {
+  if (orderIds.length === 0) return [];
+  return db
+    .selectFrom('order_items')
+    .selectAll()
+    .where('order_id', 'in', orderIds)
+    .orderBy('order_id')
+    .orderBy('line_number')
+    .execute();
+}
+
+/* listOrders: newest first, keyset pagination on (created_at, id) */
+export async function listOrders(
+  db: Db,
+  filter: OrderListFilter,
+  page: { limit: number; after: CursorPosition | null },
+): Promise<OrderRow[]> {
+  let query = filteredOrders(db, filter).selectAll();
+  if (page.after) {
+    const { createdAt, id } = page.after;
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(createdAt, id)));
+  }
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+}
+
+/* countOrders */
+export async function countOrders(db: Db, filter: OrderListFilter): Promise<number> {
+  const { count } = await filteredOrders(db, filter)
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(count);
+}
+
+function filteredOrders(db: Db, filter: OrderListFilter) {
+  let query = db.selectFrom('orders');
+  if (filter.customerId !== null) query = query.where('customer_id', '=', filter.customerId);
+  if (filter.status !== null) query = query.where('status', '=', filter.status);
+  return query;
+}
+
+/* insertOrder: the order and its lines, in one transaction */
+export async function insertOrder(
+  db: Db,
+  order: NewOrderRow,
+  items: Omit<NewOrderItemRow, 'order_id'>[],
+): Promise<OrderRow> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
+    if (items.length > 0) {
+      await trx
+        .insertInto('order_items')
+        .values(items.map((item) => ({ ...item, order_id: row.id })))
+        .execute();
+    }
+    return row;
+  });
+}

@@ -1,0 +1,3 @@
+export { startPaymentsSubgraph, typeDefs, type PaymentsSubgraph, type PaymentsSubgraphOptions } from './subgraph.js';
+export { insertPayment } from './payment/payment.repository.js';
+export type { NewPaymentRow, PaymentRow, PaymentsDatabase } from './payment/payment.table.js';

@@ -1,0 +1,2 @@
+export { startProductsSubgraph, typeDefs, type ProductsSubgraph, type ProductsSubgraphOptions } from './subgraph.js';
+export type { ProductRow, ProductsDatabase } from './product/product.table.js';
