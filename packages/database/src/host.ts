@@ -31,6 +31,8 @@ export interface DatabaseHost {
 }
 
 const INT8_OID = 20;
+const INVALID_CATALOG_NAME = '3D000'; // connecting to a database that does not exist
+const DUPLICATE_DATABASE = '42P04';
 
 /** pg returns int8 (and count(*)) as strings, PGlite as numbers: make both numbers. */
 const pgTypes = {
@@ -53,8 +55,8 @@ async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embed
       return openSchema<DB>(root, name, migrations);
     },
     async close() {
-      await root.destroy();
-      await pglite.close();
+      await root.destroy(); // the PGlite dialect closes the instance itself
+      if (!pglite.closed) await pglite.close();
     },
   };
 }
@@ -64,8 +66,11 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
   const prefix = config.databasePrefix ?? (serverUrl.pathname.slice(1) || 'shop');
   const opened: { name: string; database: string; kysely: Kysely<unknown> }[] = [];
 
+  /** A client on the server's maintenance database, for creating and dropping databases. */
   async function withAdminClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const client = new pg.Client({ connectionString: config.url });
+    const url = new URL(config.url);
+    url.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
     try {
       return await work(client);
@@ -74,22 +79,32 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
     }
   }
 
+  async function ensureDatabaseExists(database: string, url: URL): Promise<void> {
+    const probe = new pg.Client({ connectionString: url.toString() });
+    try {
+      await probe.connect();
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== INVALID_CATALOG_NAME) throw error;
+    } finally {
+      await probe.end().catch(() => undefined);
+    }
+    await withAdminClient(async (client) => {
+      // CREATE DATABASE takes no bind parameters; the name is quoted as an identifier.
+      await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((error: unknown) => {
+        // Another process may have created it since the probe.
+        if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+      });
+    });
+  }
+
   return {
     config,
     async open<DB>(name: string, migrations: Record<string, Migration>) {
       const database = `${prefix}_${name}`;
-      await withAdminClient(async (client) => {
-        const found = await client.query('select 1 from pg_database where datname = $1', [database]);
-        if (found.rowCount === 0) {
-          // CREATE DATABASE takes no bind parameters; the name is quoted as an identifier.
-          await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((error: unknown) => {
-            // Another process may have created it between the check and now.
-            if ((error as { code?: string }).code !== '42P04') throw error;
-          });
-        }
-      });
       const url = new URL(config.url);
       url.pathname = `/${database}`;
+      await ensureDatabaseExists(database, url);
       const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });

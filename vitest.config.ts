@@ -1,0 +1,27 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests sit beside the code (`src/**/__tests__/*.test.ts`); end-to-end
+// tests drive the whole supergraph through the router (`*.e2e.ts`). Both run
+// against PGlite, or against real Postgres when DATABASE_URL is set.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    maxWorkers: 2,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['{packages,subgraphs,router,schema,sdk}/**/src/**/*.test.ts', 'schema/**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['integration-tests/src/**/*.e2e.ts'] },
+      },
+    ],
+  },
+});
