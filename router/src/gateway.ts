@@ -52,6 +52,10 @@ export function createGateway(options: {
   fetches: SubgraphFetchCounter;
   supergraphSdl?: string;
 }): { gateway: ApolloGateway; resolvedUrls: Map<string, string> } {
+  // @apollo/gateway otherwise exports usage metrics to Apollo and probes cloud
+  // metadata endpoints (169.254.169.254) to describe the host. Nothing leaves
+  // the machine unless the operator sets APOLLO_TELEMETRY_DISABLED=false.
+  process.env['APOLLO_TELEMETRY_DISABLED'] ??= 'true';
   // Filled as the gateway loads the supergraph: the URL each subgraph is called at.
   const resolvedUrls = new Map<string, string>();
   const gateway = new ApolloGateway({

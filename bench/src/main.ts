@@ -1,0 +1,141 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import autocannon from 'autocannon';
+import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
+
+const ORDER_COUNT = 100;
+const CONNECTIONS = 10;
+const WARMUP_SECONDS = 1;
+const DURATION_SECONDS = durationFromEnv(process.env['BENCH_DURATION'], 5);
+const RESULTS_DIR = new URL('../results/', import.meta.url);
+
+interface SqlStatements {
+  products: number;
+  orders: number;
+  payments: number;
+  total: number;
+}
+
+interface ScenarioResult {
+  target: Target;
+  first: number;
+  sqlStatementsPerRequest: SqlStatements;
+  subgraphFetchesPerRequest: number;
+  p50Ms: number;
+  p99Ms: number;
+  requestsPerSecond: number;
+}
+
+function durationFromEnv(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`BENCH_DURATION must be a positive number of seconds, got "${value}"`);
+  return seconds;
+}
+
+/** Statements and router fetches caused by exactly one request; nothing else runs meanwhile. */
+async function costOfOneRequest(test: TestSupergraph, scenario: Scenario): Promise<{ sql: SqlStatements; fetches: number; text: string }> {
+  const sqlBefore = test.sqlStatements();
+  const fetchesBefore = test.subgraphFetches();
+  const text = await send(scenario);
+  const sqlAfter = test.sqlStatements();
+  const products = sqlAfter.products - sqlBefore.products;
+  const orders = sqlAfter.orders - sqlBefore.orders;
+  const payments = sqlAfter.payments - sqlBefore.payments;
+  return {
+    sql: { products, orders, payments, total: products + orders + payments },
+    fetches: test.subgraphFetches() - fetchesBefore,
+    text,
+  };
+}
+
+/** A bounded autocannon run; every response must be a 2xx with exactly the verified body. */
+async function load(scenario: Scenario, seconds: number, expectBody: string): Promise<autocannon.Result> {
+  const result = await autocannon({
+    url: scenario.url,
+    method: 'POST',
+    headers: scenario.headers,
+    body: scenario.body,
+    connections: CONNECTIONS,
+    duration: seconds,
+    expectBody,
+  });
+  const { errors, timeouts, non2xx, mismatches } = result;
+  if (errors + non2xx + mismatches > 0) {
+    throw new Error(
+      `Load run failed (${describeScenario(scenario)}): ${errors} errors (${timeouts} timeouts), ${non2xx} non-2xx, ${mismatches} unexpected bodies`,
+    );
+  }
+  return result;
+}
+
+async function measure(test: TestSupergraph, scenario: Scenario): Promise<ScenarioResult> {
+  // Check before loading so a broken query aborts with its response, not with a pile of failed requests.
+  const expectedBody = await send(scenario);
+  checkResponse(scenario, expectedBody);
+  // Discarded: lets JIT, connection pools and the router's query-plan cache settle.
+  await load(scenario, WARMUP_SECONDS, expectedBody);
+  const cost = await costOfOneRequest(test, scenario);
+  checkResponse(scenario, cost.text);
+  const run = await load(scenario, DURATION_SECONDS, expectedBody);
+  return {
+    target: scenario.target,
+    first: scenario.first,
+    sqlStatementsPerRequest: cost.sql,
+    subgraphFetchesPerRequest: cost.fetches,
+    p50Ms: run.latency.p50,
+    p99Ms: run.latency.p99,
+    requestsPerSecond: Math.round(run.requests.average),
+  };
+}
+
+function toMarkdown(results: ScenarioResult[]): string {
+  const rows = results.map(({ target, first, sqlStatementsPerRequest: sql, ...rest }) =>
+    [target, first, `${sql.products}/${sql.orders}/${sql.payments}/${sql.total}`, rest.subgraphFetchesPerRequest, rest.p50Ms, rest.p99Ms, rest.requestsPerSecond],
+  );
+  return [
+    '| target | N | SQL statements/request (products/orders/payments/total) | subgraph fetches/request | p50 ms | p99 ms | req/s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const test = await startTestSupergraph();
+  try {
+    const context = {
+      node: process.version,
+      cpus: os.availableParallelism(),
+      cpuModel: os.cpus()[0]?.model ?? 'unknown',
+      database: describeDatabase(test.supergraph.databaseHost.config),
+      connections: CONNECTIONS,
+      durationSeconds: DURATION_SECONDS,
+      ordersSeeded: ORDER_COUNT,
+      itemsPerOrder: ITEMS_PER_ORDER,
+    };
+    console.log(
+      `Machine: node ${context.node}, ${context.cpus} CPUs (${context.cpuModel}), database ${context.database}; ` +
+        `autocannon ${CONNECTIONS} connections, ${DURATION_SECONDS} s per scenario after ${WARMUP_SECONDS} s warm-up`,
+    );
+
+    const products = await createProducts(test.admin, ITEMS_PER_ORDER);
+    await seedOrders(test, { customerId: 'bench-customer', count: ORDER_COUNT, products });
+
+    const results: ScenarioResult[] = [];
+    for (const scenario of await buildScenarios(test)) {
+      console.error(`measuring ${describeScenario(scenario)}…`);
+      results.push(await measure(test, scenario));
+    }
+
+    console.log(`\n${toMarkdown(results)}\n`);
+    await mkdir(RESULTS_DIR, { recursive: true });
+    const file = new URL('latest.json', RESULTS_DIR);
+    await writeFile(file, `${JSON.stringify({ date: new Date().toISOString(), context, results }, null, 2)}\n`);
+    console.log(`Results written to ${file.pathname}`);
+  } finally {
+    await test.stop();
+  }
+}
+
+await main();

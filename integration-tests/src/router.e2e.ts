@@ -1,0 +1,107 @@
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, OrdersDocument, ProductsDocument } from '@shop/sdk';
+import { startTestSupergraph, type TestSupergraph } from '@shop/testing';
+
+let test: TestSupergraph;
+let origin: string;
+
+beforeAll(async () => {
+  test = await startTestSupergraph();
+  origin = new URL(test.url).origin;
+});
+afterAll(() => test?.stop());
+
+describe('authentication', () => {
+  async function codesWithToken(token: string): Promise<unknown[]> {
+    const result = await createClient({ url: test.url, token }).execute(ProductsDocument, {});
+    expect(result.data ?? null).toBeNull();
+    expect(result.status).toBe(401);
+    return result.errors?.map((error) => error.extensions?.['code']) ?? [];
+  }
+
+  it('passes the token’s subject to the subgraphs', async () => {
+    const result = await (await test.customer('carol')).request(OrdersDocument, {});
+    expect(result.orders.totalCount).toBe(0);
+  });
+
+  it('rejects an expired token with UNAUTHENTICATED', async () => {
+    const expired = await test.token('alice', ['customer'], '-1m');
+    expect(await codesWithToken(expired)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects a token signed with another secret with UNAUTHENTICATED', async () => {
+    const forged = await new SignJWT({ roles: ['admin'] })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('mallory')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('some-other-secret-that-is-long-enough'));
+    expect(await codesWithToken(forged)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects an unsigned ("alg: none") token with UNAUTHENTICATED', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url');
+    const payload = Buffer.from(JSON.stringify({ sub: 'mallory', roles: ['admin'] })).toString('base64url');
+    expect(await codesWithToken(`${header}.${payload}.`)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('rejects a malformed Authorization header with UNAUTHENTICATED', async () => {
+    const response = await fetch(test.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Basic YWxpY2U6c2VjcmV0' },
+      body: JSON.stringify({ query: '{ products { totalCount } }' }),
+    });
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('ignores identity headers sent by a client: only the token counts', async () => {
+    const response = await fetch(test.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shop-user-id': 'admin', 'x-shop-user-roles': 'admin' },
+      body: JSON.stringify({ query: '{ orders { totalCount } }' }),
+    });
+    const body = (await response.json()) as { errors?: { extensions: { code: string } }[] };
+    expect(body.errors?.map((error) => error.extensions.code)).toEqual(['UNAUTHENTICATED']);
+  });
+});
+
+describe('errors', () => {
+  it('answers a malformed operation with GRAPHQL_PARSE_FAILED and an unknown field with GRAPHQL_VALIDATION_FAILED', async () => {
+    const post = (query: string) =>
+      fetch(test.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) }).then(
+        async (response) => ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]?.extensions.code,
+      );
+    expect(await post('{ products { ')).toBe('GRAPHQL_PARSE_FAILED');
+    expect(await post('{ products { nope } }')).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('pages and probes', () => {
+  it('answers /health and /ready on the router and every subgraph', async () => {
+    const { products, orders, payments } = test.supergraph;
+    for (const base of [origin, products!.origin, orders!.origin, payments!.origin]) {
+      expect((await fetch(`${base}/health`)).status).toBe(200);
+      const ready = await fetch(`${base}/ready`);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'ready' });
+    }
+  });
+
+  it('serves Apollo Sandbox to browsers at the GraphQL endpoint', async () => {
+    const response = await fetch(test.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toMatch(/sandbox/i);
+  });
+
+  it('serves an offline GraphiQL page with every asset inlined', async () => {
+    const response = await fetch(`${origin}/graphiql`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain('"endpoint":"/graphql"');
+    // Nothing is loaded from another host: no external script or stylesheet.
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/i);
+    expect(html).not.toMatch(/<link[^>]+href=["']https?:/i);
+  });
+});
