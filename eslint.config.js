@@ -18,6 +18,6 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
-  // Root config files belong to no package's tsconfig: lint them without type information.
-  { files: ['*.js', '*.ts'], ...tseslint.configs.disableTypeChecked },
+  // Root config files and plain scripts belong to no package's tsconfig: lint them without type information.
+  { files: ['*.js', '*.ts', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

@@ -4,6 +4,12 @@ import { defineConfig } from 'vitest/config';
 // tests drive the whole supergraph through the router (`*.e2e.ts`). Both run
 // against PGlite, or against real Postgres when DATABASE_URL is set.
 export default defineConfig({
+  resolve: {
+    // Node loads graphql 16 through its CommonJS `main`, as Apollo's packages
+    // do; Vite would pick the ESM build and create a second graphql realm
+    // ("Cannot use GraphQLScalarType from another module or realm").
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     pool: 'forks',
     maxWorkers: 2,

@@ -20,7 +20,11 @@ const exited = new Promise((resolve) => child.on('exit', (code, signal) => resol
 
 function fail(message) {
   console.error(`smoke: FAILED: ${message}\n--- output ---\n${output}`);
-  try { process.kill(-child.pid, 'SIGKILL'); } catch {}
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
   rmSync(dataDir, { recursive: true, force: true });
   process.exit(1);
 }

@@ -80,7 +80,6 @@ async function load(scenario: Scenario, seconds: number, expectBody: string): Pr
     connections: CONNECTIONS,
     duration: seconds,
     expectBody,
-    ...(process.env['BENCH_WORKERS'] ? { workers: Number(process.env['BENCH_WORKERS']) } : {}),
   });
   const { errors, timeouts, non2xx, mismatches } = result;
   if (errors + non2xx + mismatches > 0) {

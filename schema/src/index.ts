@@ -7,3 +7,4 @@ export {
   type Composition,
   type SubgraphName,
 } from './compose.js';
+export { contractViolations } from './contract.js';
