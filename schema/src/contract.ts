@@ -62,7 +62,7 @@ export function contractViolations(contractSdl: string, actual: GraphQLSchema, p
             }
           }
           for (const actualArg of actualField.args) {
-            const isNew = !field.args.some((arg) => arg.name === actualArg.name);
+            const isNew = !field.args.some((arg: { name: string }) => arg.name === actualArg.name);
             if (isNew && String(actualArg.type).endsWith('!') && actualArg.defaultValue === undefined) {
               violations.push(`${coordinate}(${actualArg.name}): a new required argument breaks existing clients`);
             }
