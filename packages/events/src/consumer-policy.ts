@@ -1,0 +1,96 @@
+/**
+ * What both transports decide the same way: option defaults and validation,
+ * what happens after a handler outcome, and the dead-letter record.
+ */
+import { assertDurableName, assertFilterSubject, filterWithin } from './subjects.js';
+import { PoisonMessageError, STREAMS, type ConsumerOptions, type DeadLetter, type Delivery } from './transport.js';
+
+export const DEFAULT_MAX_DELIVER = 5;
+export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 1000, 3000, 5000];
+
+/** pino-compatible subset; a pino Logger can be passed as is. */
+export interface EventLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Without a logger, problems still reach stderr; routine messages are dropped. */
+export const fallbackLogger: EventLogger = {
+  info: () => undefined,
+  warn: (obj, msg) => console.warn(msg ?? '', obj),
+  error: (obj, msg) => console.error(msg ?? '', obj),
+};
+
+export interface ResolvedConsumerOptions extends ConsumerOptions {
+  maxDeliver: number;
+  backoffMs: number[];
+}
+
+export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
+  assertDurableName(options.durable);
+  if (!Object.hasOwn(STREAMS, options.stream)) {
+    throw new Error(`expected stream to be one of ${Object.keys(STREAMS).join(', ')}, got "${String(options.stream)}"`);
+  }
+  assertFilterSubject(options.filterSubject);
+  const streamSubjects = STREAMS[options.stream];
+  if (!filterWithin(options.filterSubject, streamSubjects)) {
+    throw new Error(
+      `filterSubject "${options.filterSubject}" is outside stream ${options.stream} (subjects "${streamSubjects}")`,
+    );
+  }
+  const maxDeliver = options.maxDeliver ?? DEFAULT_MAX_DELIVER;
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) {
+    throw new Error(`expected maxDeliver to be an integer >= 1, got ${maxDeliver}`);
+  }
+  const backoffMs = options.backoffMs ?? [...DEFAULT_BACKOFF_MS];
+  if (backoffMs.length === 0 || backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
+    throw new Error(`expected backoffMs to be a non-empty list of delays >= 0, got [${backoffMs.join(', ')}]`);
+  }
+  return { ...options, maxDeliver, backoffMs: [...backoffMs] };
+}
+
+/** Delay before redelivering after failed delivery number `deliveryCount` (1-based); the last value repeats. */
+export function redeliveryDelay(backoffMs: readonly number[], deliveryCount: number): number {
+  const index = Math.min(Math.max(deliveryCount - 1, 0), backoffMs.length - 1);
+  return backoffMs[index] ?? 0;
+}
+
+export type Outcome =
+  | { kind: 'ack' }
+  | { kind: 'retry'; delayMs: number; reason: string }
+  | { kind: 'dead-letter'; reason: string };
+
+/** Runs the handler on one delivery and decides what to tell the broker. */
+export async function runHandler(options: ResolvedConsumerOptions, delivery: Delivery): Promise<Outcome> {
+  try {
+    await options.handle(delivery);
+    return { kind: 'ack' };
+  } catch (error) {
+    const reason = describeError(error);
+    if (error instanceof PoisonMessageError) return { kind: 'dead-letter', reason };
+    if (delivery.deliveryCount >= options.maxDeliver) {
+      return { kind: 'dead-letter', reason: `failed ${delivery.deliveryCount} of ${options.maxDeliver} deliveries; last: ${reason}` };
+    }
+    return { kind: 'retry', delayMs: redeliveryDelay(options.backoffMs, delivery.deliveryCount), reason };
+  }
+}
+
+export function deadLetterOf(durable: string, delivery: Delivery, reason: string): DeadLetter {
+  return {
+    durable,
+    subject: delivery.subject,
+    reason,
+    deliveryCount: delivery.deliveryCount,
+    data: Buffer.from(delivery.data).toString('base64'),
+  };
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return `non-Error thrown: ${String(error)}`;
+}
+
+export function encodeJson(value: unknown): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify(value));
+}

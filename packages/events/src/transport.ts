@@ -1,0 +1,95 @@
+/**
+ * The contract between services and the event broker. Two implementations
+ * keep the same semantics: NATS JetStream (services and deployment modes) and
+ * an in-process transport (embedded mode). Everything above this interface
+ * (outbox relay, inbox, saga handlers) is the same in both.
+ */
+
+/** Versioned event envelope; `id` is also the broker's deduplication id (Nats-Msg-Id). */
+export interface EventEnvelope<TData = unknown> {
+  id: string;
+  type: string;
+  version: number;
+  /** ISO-8601 UTC */
+  occurredAt: string;
+  aggregateId: string;
+  data: TData;
+}
+
+/** One stream per publishing service, plus the dead letters. */
+export const STREAMS = {
+  PRODUCTS: 'products.>',
+  ORDERS: 'orders.>',
+  PAYMENTS: 'payments.>',
+  DEAD_LETTERS: 'dlq.>',
+} as const;
+export type StreamName = keyof typeof STREAMS;
+
+export interface PublishOptions {
+  /**
+   * Broker-level deduplication id; defaults to `envelope.id`. Only tests set
+   * another one, to simulate a republish the broker cannot deduplicate.
+   */
+  msgId?: string;
+}
+
+/** One delivery of a message to a consumer. */
+export interface Delivery {
+  subject: string;
+  /** The message body as published (JSON of an envelope, or anything a misbehaving publisher sent). */
+  data: Uint8Array;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+}
+
+/**
+ * Thrown by a handler for a message that can never be applied (undecodable,
+ * invalid envelope, unknown type or version): dead-lettered at once, no retry.
+ */
+export class PoisonMessageError extends Error {
+  override readonly name = 'PoisonMessageError';
+}
+
+export interface ConsumerOptions {
+  /** Durable consumer name, shared by every replica of the consuming service (e.g. "products-from-orders"). */
+  durable: string;
+  stream: StreamName;
+  /** Subject filter inside the stream, e.g. "orders.>" or "orders.placed". */
+  filterSubject: string;
+  /**
+   * Applies one delivery. Resolves: acknowledged. Throws PoisonMessageError:
+   * dead-lettered now. Throws anything else: redelivered with backoff, and
+   * dead-lettered once `maxDeliver` deliveries have failed.
+   */
+  handle(delivery: Delivery): Promise<void>;
+  /** Deliveries before a failing message is dead-lettered (default 5). */
+  maxDeliver?: number;
+  /** Delay before each redelivery, ms (default [200, 1000, 3000, 5000]); the last repeats. */
+  backoffMs?: number[];
+}
+
+export interface Subscription {
+  /** Stops taking new deliveries and waits for the one in progress. */
+  stop(): Promise<void>;
+}
+
+/** A dead-lettered message, as published on `dlq.<durable>`. */
+export interface DeadLetter {
+  durable: string;
+  subject: string;
+  reason: string;
+  deliveryCount: number;
+  /** The original body, base64. */
+  data: string;
+}
+
+export interface EventTransport {
+  readonly kind: 'jetstream' | 'in-process';
+  /** Resolves once the broker has durably accepted the message (JetStream PubAck). */
+  publish(subject: string, envelope: EventEnvelope, options?: PublishOptions): Promise<void>;
+  /** Starts a durable, explicit-ack consumer (created if missing). */
+  subscribe(options: ConsumerOptions): Promise<Subscription>;
+  /** True while the broker answers (for /ready). */
+  isHealthy(): Promise<boolean>;
+  close(): Promise<void>;
+}
