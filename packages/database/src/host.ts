@@ -40,8 +40,13 @@ const pgTypes = {
     oid === INT8_OID ? (value: string) => Number.parseInt(value, 10) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
-export async function createDatabaseHost(config: DatabaseConfig): Promise<DatabaseHost> {
-  return config.kind === 'embedded' ? createEmbeddedHost(config) : createPostgresHost(config);
+export interface DatabaseHostOptions {
+  /** Told about connection errors that happen outside any query (e.g. the server restarted). */
+  logger?: { warn(details: object, message: string): void };
+}
+
+export async function createDatabaseHost(config: DatabaseConfig, options: DatabaseHostOptions = {}): Promise<DatabaseHost> {
+  return config.kind === 'embedded' ? createEmbeddedHost(config) : createPostgresHost(config, options);
 }
 
 async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embedded' }>): Promise<DatabaseHost> {
@@ -61,7 +66,7 @@ async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embed
   };
 }
 
-async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postgres' }>): Promise<DatabaseHost> {
+async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: DatabaseHostOptions): Promise<DatabaseHost> {
   const serverUrl = new URL(config.url);
   const prefix = config.databasePrefix ?? (serverUrl.pathname.slice(1) || 'shop');
   const opened: { name: string; database: string; kysely: Kysely<unknown> }[] = [];
@@ -106,6 +111,9 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       url.pathname = `/${database}`;
       await ensureDatabaseExists(database, url);
       const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
+      // An idle connection the server closes (restart, failover, DROP DATABASE) emits
+      // 'error' on the pool; unheard, it would crash the process. The pool replaces it.
+      pool.on('error', (error) => options.logger?.warn({ err: error, database }, 'idle database connection lost'));
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });
       return openSchema<DB>(kysely, name, migrations);

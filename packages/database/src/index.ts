@@ -1,3 +1,4 @@
 export { databaseConfigFromEnv, type DatabaseConfig } from './config.js';
-export { createDatabaseHost, type DatabaseHost, type SubgraphDatabase } from './host.js';
+export { createDatabaseHost, type DatabaseHost, type DatabaseHostOptions, type SubgraphDatabase } from './host.js';
+export { inRequestScope, runInRequestScope } from './request-scope.js';
 export { StatementCounter } from './statement-counter.js';

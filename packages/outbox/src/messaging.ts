@@ -1,0 +1,72 @@
+import type { Kysely } from 'kysely';
+import type { ConsumerOptions, EventTransport, Subscription } from '@shop/events';
+import type { Logger } from '@shop/server';
+import { startConsumer, type EventHandlers } from './consumer.js';
+import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+import type { OutboxTables } from './tables.js';
+
+export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs'> {
+  handlers: EventHandlers;
+}
+
+export interface MessagingOptions {
+  db: Kysely<OutboxTables>;
+  transport: EventTransport;
+  logger: Logger;
+  /** Built once the relay exists, so handlers can wake it after they write events. */
+  consumers: (notifyOutbox: () => void) => ConsumerDefinition[];
+  relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'maxBackoffMs'>;
+  redelivery?: Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>;
+}
+
+/** A service's event plumbing: its outbox relay and its durable consumers. */
+export interface Messaging {
+  /** Wakes the relay: call after committing a transaction that wrote to the outbox. */
+  notifyOutbox(): void;
+  /** Resolves when every outbox row written so far is published (tests). */
+  drainOutbox(timeoutMs?: number): Promise<void>;
+  /** Stops publishing (rows stay in the outbox), as a crashed relay would (tests). */
+  stopRelay(): Promise<void>;
+  /** Starts a fresh relay after stopRelay. */
+  startRelay(): void;
+  isHealthy(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+export async function startMessaging(options: MessagingOptions): Promise<Messaging> {
+  const relayLogger = options.logger.child({ component: 'outbox-relay' });
+  const newRelay = () => startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, ...options.relay });
+  let relay: OutboxRelay | null = newRelay();
+  const notifyOutbox = () => relay?.wake();
+  const subscriptions: Subscription[] = [];
+  try {
+    for (const definition of options.consumers(notifyOutbox)) {
+      subscriptions.push(await startConsumer(options.transport, { ...definition, ...options.redelivery }));
+    }
+  } catch (error) {
+    await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+    await relay.stop();
+    throw error;
+  }
+  return {
+    notifyOutbox,
+    drainOutbox: async (timeoutMs) => {
+      if (!relay) throw new Error('the outbox relay is stopped');
+      await relay.drain(timeoutMs);
+    },
+    async stopRelay() {
+      const stopping = relay;
+      relay = null;
+      await stopping?.stop();
+    },
+    startRelay() {
+      relay ??= newRelay();
+    },
+    isHealthy: () => options.transport.isHealthy(),
+    async stop() {
+      await Promise.all(subscriptions.map((subscription) => subscription.stop()));
+      await relay?.stop();
+      relay = null;
+    },
+  };
+}
