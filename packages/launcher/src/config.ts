@@ -1,21 +1,39 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
+import type { PaymentsSubgraphOptions } from '@shop/payments';
+import type { ProductsSubgraphOptions } from '@shop/products';
 import { routerConfigFromEnv, type RouterConfig } from '@shop/router';
 
-export const SERVICE_NAMES = ['products', 'orders', 'payments', 'router'] as const;
+export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/**
+ * In-process events (embedded mode) or NATS JetStream. A namespace prefixes
+ * streams and subjects, so several deployments (or test runs) share one server.
+ */
+export type EventsConfig = { kind: 'in-process' } | { kind: 'jetstream'; url: string; namespace?: string };
 
 export interface LauncherConfig {
   production: boolean;
   database: DatabaseConfig;
+  /** NATS JetStream when NATS_URL is set; otherwise an in-process transport (embedded mode). */
+  events: EventsConfig;
   host: string;
-  ports: { products: number; orders: number; payments: number };
+  ports: { products: number; orders: number; payments: number; paymentProvider: number };
+  /** Where payments reaches the card provider; the simulator started here when unset. */
+  paymentProviderUrl: string | undefined;
+  saga: { deadlineMs: number; sweepIntervalMs: number };
   /** Fill an empty catalog with demo products. */
   seedDemoData: boolean;
   /** Which services this process runs (all of them by default; one per container in deployment). */
   services: ReadonlySet<ServiceName>;
   router: RouterConfig;
+  /** Relay, redelivery and provider-call tuning; only tests set it. */
+  tuning?: {
+    messaging?: NonNullable<ProductsSubgraphOptions['messaging']>;
+    paymentProvider?: PaymentsSubgraphOptions['paymentProvider'];
+  };
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -28,6 +46,12 @@ const envSchema = z.object({
   PRODUCTS_PORT: port.default(4001),
   ORDERS_PORT: port.default(4002),
   PAYMENTS_PORT: port.default(4003),
+  PAYMENT_PROVIDER_PORT: port.default(4010),
+  PAYMENT_PROVIDER_URL: z.url().optional(),
+  NATS_URL: z.string().trim().optional(),
+  NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').optional(),
+  SAGA_DEADLINE_MS: z.coerce.number().int().min(100).default(120_000),
+  SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   SEED_DEMO_DATA: bool.optional(),
   SERVICES: z
     .string()
@@ -45,8 +69,11 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
   return {
     production,
     database: databaseConfigFromEnv(env, resolve(e.DATA_DIR, 'pglite')),
+    events: e.NATS_URL ? { kind: 'jetstream', url: e.NATS_URL, ...(e.NATS_NAMESPACE ? { namespace: e.NATS_NAMESPACE } : {}) } : { kind: 'in-process' },
     host: e.HOST,
-    ports: { products: e.PRODUCTS_PORT, orders: e.ORDERS_PORT, payments: e.PAYMENTS_PORT },
+    ports: { products: e.PRODUCTS_PORT, orders: e.ORDERS_PORT, payments: e.PAYMENTS_PORT, paymentProvider: e.PAYMENT_PROVIDER_PORT },
+    paymentProviderUrl: e.PAYMENT_PROVIDER_URL,
+    saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     seedDemoData: e.SEED_DEMO_DATA ?? !production,
     services: new Set(e.SERVICES),
     router: routerConfigFromEnv(env),

@@ -1,2 +1,2 @@
-export { launcherConfigFromEnv, SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
+export { launcherConfigFromEnv, SERVICE_NAMES, type EventsConfig, type LauncherConfig, type ServiceName } from './config.js';
 export { startSupergraph, type RunningSupergraph } from './supergraph.js';

@@ -19,10 +19,12 @@ try {
 
 const supergraph = await startSupergraph(config, logger);
 const where = config.database.kind === 'embedded' ? `embedded PGlite in ${config.database.dataDir}` : 'Postgres (DATABASE_URL)';
-const lines = [``, `Shop supergraph is up (${where}).`];
+const events = config.events.kind === 'jetstream' ? 'NATS JetStream (NATS_URL)' : 'in-process events';
+const lines = [``, `Shop supergraph is up (${where}, ${events}).`];
 for (const service of [supergraph.products, supergraph.orders, supergraph.payments]) {
   if (service) lines.push(`  ${service.name.padEnd(9)} ${service.url}`);
 }
+if (supergraph.paymentProvider) lines.push(`  card provider simulator ${supergraph.paymentProvider.url}`);
 if (supergraph.router) {
   const origin = new URL(supergraph.router.url).origin;
   lines.push(`  router    ${supergraph.router.url}`);

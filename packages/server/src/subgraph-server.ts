@@ -5,6 +5,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import express from 'express';
+import { runInRequestScope } from '@shop/database';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode } from './errors.js';
 import { listen, mountProbes } from './http-server.js';
@@ -60,6 +61,8 @@ export async function startSubgraphServer<Context extends BaseContext>(
   mountProbes(app, options.checkReady);
   app.use(
     '/graphql',
+    // Everything done for this request (resolvers, loaders, SQL) runs in its scope.
+    (_req, _res, next) => runInRequestScope(next),
     express.json({ limit: '5mb' }),
     expressMiddleware(server, {
       context: async ({ req }) => options.createContext(viewerFromHeaders({ get: (name) => req.get(name) })),

@@ -60,8 +60,8 @@ export async function seedOrders(
       currency: product.price.currency,
     }));
     const total = items.reduce((sum, item) => sum + item.quantity * item.unit_price_amount, 0);
-    const order = await insertOrder(
-      orders.database.db,
+    const order = await orders.database.db.transaction().execute((trx) => insertOrder(
+      trx,
       {
         id: randomUUID(),
         customer_id: options.customerId,
@@ -74,7 +74,7 @@ export async function seedOrders(
         updated_at: createdAt,
       },
       items,
-    );
+    ));
     let paymentId: string | null = null;
     if (options.withPayment ?? true) {
       const payment = await insertPayment(payments.database.db, {
@@ -94,4 +94,39 @@ export async function seedOrders(
     seeded.push({ id: order.id, customerId: options.customerId, paymentId, total });
   }
   return seeded;
+}
+
+/**
+ * Waits until the orders subgraph's catalog read model reflects each product
+ * as given (it is fed by ProductChanged events, so it lags the products
+ * subgraph by an event delivery).
+ */
+export async function waitForCatalog(
+  test: TestSupergraph,
+  products: readonly Pick<ProductFieldsFragment, 'id' | 'updatedAt'>[],
+  timeoutMs = 15_000,
+): Promise<void> {
+  const orders = test.supergraph.orders;
+  if (!orders) throw new Error('waitForCatalog needs the orders subgraph');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const rows = products.length
+      ? await orders.database.db.selectFrom('catalog_products').select(['product_id', 'changed_at']).where('product_id', 'in', products.map((p) => p.id)).execute()
+      : [];
+    const seen = new Map(rows.map((row) => [row.product_id, row.changed_at.getTime()]));
+    if (products.every((product) => (seen.get(product.id) ?? -1) >= Date.parse(product.updatedAt))) return;
+    if (Date.now() > deadline) throw new Error(`the orders catalog did not catch up with ${products.length} products in ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Creates products through the API and waits until they can be ordered. */
+export async function createOrderableProducts(
+  test: TestSupergraph,
+  count: number,
+  overrides: Partial<CreateProductInput> = {},
+): Promise<ProductFieldsFragment[]> {
+  const products = await createProducts(test.admin, count, overrides);
+  await waitForCatalog(test, products);
+  return products;
 }

@@ -1,3 +1,4 @@
-export { describeDatabase, testDatabaseConfig } from './database.js';
-export { createProducts, seedOrders, type SeededOrder } from './fixtures.js';
+export { describeDatabase, testDatabaseConfig, testEventsConfig } from './database.js';
+export { createOrderableProducts, createProducts, seedOrders, waitForCatalog, type SeededOrder } from './fixtures.js';
 export { startTestSupergraph, type TestSupergraph, type TestSupergraphOptions } from './supergraph.js';
+export { providerCharges, sagaInvariantViolations, settle, waitForOutcome, type ProviderCharge } from './saga.js';

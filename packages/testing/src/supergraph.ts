@@ -1,8 +1,9 @@
+import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
 import { createLogger, type Role } from '@shop/server';
-import { testDatabaseConfig } from './database.js';
+import { testDatabaseConfig, testEventsConfig } from './database.js';
 
 export interface TestSupergraph {
   readonly supergraph: RunningSupergraph;
@@ -13,16 +14,24 @@ export interface TestSupergraph {
   readonly admin: ShopClient;
   customer(id: string): Promise<ShopClient>;
   token(sub: string, roles: Role[], expiresIn?: string): Promise<string>;
-  /** SQL statements executed so far, per subgraph. */
+  /** SQL statements executed so far while serving requests, per subgraph (background work excluded). */
   sqlStatements(): { products: number; orders: number; payments: number };
   /** HTTP requests the router has made to subgraphs so far. */
   subgraphFetches(): number;
   stop(): Promise<void>;
 }
 
+/** Fast relays, redeliveries and provider retries, so failure paths finish in test time. */
+const FAST_TUNING: NonNullable<LauncherConfig['tuning']> = {
+  messaging: { relay: { pollIntervalMs: 50, maxBackoffMs: 500 }, redelivery: { maxDeliver: 5, backoffMs: [50, 100, 200, 400] } },
+  paymentProvider: { timeoutMs: 1_500, maxAttempts: 4, initialBackoffMs: 20, maxBackoffMs: 200, breaker: { halfOpenAfterMs: 500, consecutiveFailures: 20 } },
+};
+
 export interface TestSupergraphOptions {
   /** Overrides of the launcher configuration (router settings are merged). */
   config?: Partial<Omit<LauncherConfig, 'router'>> & { router?: Partial<RouterConfig> };
+  /** Wraps the event transport (to duplicate deliveries, for instance). */
+  wrapTransport?: (transport: EventTransport) => EventTransport;
 }
 
 /** Starts every service in this process on free ports; `stop()` drops what it created. */
@@ -32,9 +41,13 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     production: false,
     database: testDatabaseConfig(),
     host: '127.0.0.1',
-    ports: { products: 0, orders: 0, payments: 0 },
+    events: testEventsConfig(),
+    ports: { products: 0, orders: 0, payments: 0, paymentProvider: 0 },
+    paymentProviderUrl: undefined,
+    saga: { deadlineMs: 60_000, sweepIntervalMs: 200 },
     seedDemoData: false,
-    services: new Set(['products', 'orders', 'payments', 'router']),
+    services: new Set(['payment-provider', 'products', 'orders', 'payments', 'router']),
+    tuning: FAST_TUNING,
     ...overrides,
     router: {
       production: false,
@@ -45,7 +58,8 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       ...routerOverrides,
     },
   };
-  const supergraph = await startSupergraph(config, createLogger('test', process.env['LOG_LEVEL'] ?? 'warn'));
+  const logger = createLogger('test', process.env['LOG_LEVEL'] ?? 'warn');
+  const supergraph = await startSupergraph(config, logger, options.wrapTransport ? { wrapTransport: options.wrapTransport } : {});
   const { router, products, orders, payments } = supergraph;
   if (!router || !products || !orders || !payments) throw new Error('the test supergraph needs every service');
   const jwt = config.router.jwt;
@@ -62,11 +76,16 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     customer: async (id) => anonymous.withToken(await token(id, ['customer'])),
     token,
     sqlStatements: () => ({
-      products: products.database.statements.count,
-      orders: orders.database.statements.count,
-      payments: payments.database.statements.count,
+      products: products.database.statements.inRequests,
+      orders: orders.database.statements.inRequests,
+      payments: payments.database.statements.inRequests,
     }),
     subgraphFetches: () => router.fetches.total,
-    stop: () => supergraph.stop({ dropDatabases: config.database.kind === 'postgres' }),
+    async stop() {
+      await supergraph.stop({ dropDatabases: config.database.kind === 'postgres' });
+      if (config.events.kind === 'jetstream' && config.events.namespace) {
+        await deleteJetStreamNamespace({ servers: config.events.url, namespace: config.events.namespace });
+      }
+    },
   };
 }

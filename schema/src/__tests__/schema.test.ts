@@ -6,8 +6,8 @@ import { contractViolations } from '../contract.js';
 
 const CONTRACT_PATH = new URL('../../contract/api-contract.graphql', import.meta.url);
 
-/** In API.md, built with the checkout saga (placeOrder, cancelOrder and their inputs). */
-const PENDING = new Set(['Mutation.placeOrder', 'Mutation.cancelOrder', 'OrderItemInput', 'PlaceOrderInput']);
+/** In API.md but not built yet: none. */
+const PENDING = new Set<string>();
 
 describe('composed schema', () => {
   it('composes without errors and matches the committed supergraph.graphql and api.graphql', async () => {

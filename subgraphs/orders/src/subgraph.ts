@@ -1,32 +1,77 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
+import type { EventTransport } from '@shop/events';
+import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
+import { catalogEventHandlers } from './catalog/catalog.events.js';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
+import { orderSagaHandlers } from './order/order.events.js';
 import { orderResolvers } from './order/order.resolvers.js';
+import { startOrderSweeper, type OrderSweeper } from './order/order.sweeper.js';
 import type { OrdersDatabase } from './order/order.table.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
 export interface OrdersSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
+  transport: EventTransport;
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery'>;
+  /** An order still PENDING this long after it was placed is cancelled (TIMED_OUT). */
+  sagaDeadlineMs: number;
+  sweepIntervalMs: number;
 }
 
 export interface OrdersSubgraph extends RunningServer {
   readonly database: SubgraphDatabase<OrdersDatabase>;
+  readonly messaging: Messaging;
+  readonly sweeper: OrderSweeper;
 }
 
-/** Opens (and migrates) the orders database and serves the subgraph. */
-export async function startOrdersSubgraph({ databaseHost, ...serve }: OrdersSubgraphOptions): Promise<OrdersSubgraph> {
+/** Opens (and migrates) the orders database, starts its event plumbing and deadline sweeper, and serves the subgraph. */
+export async function startOrdersSubgraph({
+  databaseHost,
+  transport,
+  messaging: tuning,
+  sagaDeadlineMs,
+  sweepIntervalMs,
+  ...serve
+}: OrdersSubgraphOptions): Promise<OrdersSubgraph> {
   const database = await databaseHost.open<OrdersDatabase>('orders', migrations);
+  const { db } = database;
+  const messaging = await startMessaging({
+    db,
+    transport,
+    logger: serve.logger,
+    ...tuning,
+    consumers: (notifyOutbox) => [
+      { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...orderSagaHandlers(db, notifyOutbox) } },
+      { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: orderSagaHandlers(db, notifyOutbox) },
+    ],
+  });
+  const sweeper = startOrderSweeper({ db, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, notifyOutbox: messaging.notifyOutbox, logger: serve.logger });
+  const writes = { db, notifyOutbox: messaging.notifyOutbox };
   const server = await startSubgraphServer({
     name: 'orders',
     typeDefs,
     resolvers: orderResolvers,
-    createContext: (viewer) => createContext(database.db, viewer),
-    checkReady: database.ping,
+    createContext: (viewer) => createContext(writes, viewer),
+    checkReady: async () => {
+      await database.ping();
+      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+    },
     ...serve,
   });
-  return { ...server, database };
+  return {
+    ...server,
+    database,
+    messaging,
+    sweeper,
+    async stop() {
+      await server.stop();
+      await sweeper.stop();
+      await messaging.stop();
+    },
+  };
 }

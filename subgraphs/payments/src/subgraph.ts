@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
+import { DEFAULT_MAX_DELIVER, type EventTransport } from '@shop/events';
+import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
+import { paymentSagaHandlers } from './payment/payment.events.js';
 import { paymentResolvers } from './payment/payment.resolvers.js';
 import type { PaymentsDatabase } from './payment/payment.table.js';
 
@@ -11,22 +15,65 @@ export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.me
 
 export interface PaymentsSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
+  transport: EventTransport;
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery'>;
+  /** Base URL of the card provider, e.g. http://127.0.0.1:4010 */
+  paymentProviderUrl: string;
+  /** Timeout, retry and breaker settings of provider calls (tests shorten them). */
+  paymentProvider?: Omit<Parameters<typeof createPaymentProviderClient>[0], 'baseUrl' | 'logger'>;
 }
 
 export interface PaymentsSubgraph extends RunningServer {
   readonly database: SubgraphDatabase<PaymentsDatabase>;
+  readonly messaging: Messaging;
+  readonly provider: PaymentProviderClient;
 }
 
-/** Opens (and migrates) the payments database and serves the subgraph. */
-export async function startPaymentsSubgraph({ databaseHost, ...serve }: PaymentsSubgraphOptions): Promise<PaymentsSubgraph> {
+/** Opens (and migrates) the payments database, starts its event plumbing and serves the subgraph. */
+export async function startPaymentsSubgraph({
+  databaseHost,
+  transport,
+  messaging: tuning,
+  paymentProviderUrl,
+  paymentProvider,
+  ...serve
+}: PaymentsSubgraphOptions): Promise<PaymentsSubgraph> {
   const database = await databaseHost.open<PaymentsDatabase>('payments', migrations);
+  const { db } = database;
+  const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, ...paymentProvider });
+  const messaging = await startMessaging({
+    db,
+    transport,
+    logger: serve.logger,
+    ...tuning,
+    consumers: (notifyOutbox) => {
+      const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
+      const handlers = paymentSagaHandlers({ db, provider, notifyOutbox, logger: serve.logger, maxDeliver });
+      return [
+        { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers },
+        { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers },
+      ];
+    },
+  });
   const server = await startSubgraphServer({
     name: 'payments',
     typeDefs,
     resolvers: paymentResolvers,
-    createContext: (viewer) => createContext(database.db, viewer),
-    checkReady: database.ping,
+    createContext: (viewer) => createContext(db, viewer),
+    checkReady: async () => {
+      await database.ping();
+      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+    },
     ...serve,
   });
-  return { ...server, database };
+  return {
+    ...server,
+    database,
+    messaging,
+    provider,
+    async stop() {
+      await server.stop();
+      await messaging.stop();
+    },
+  };
 }

@@ -1,39 +1,74 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
+import type { EventTransport } from '@shop/events';
+import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
 import { productResolvers } from './product/product.resolvers.js';
 import type { ProductsDatabase } from './product/product.table.js';
 import { seedDemoCatalog } from './seed/demo-catalog.js';
+import { stockEventHandlers } from './stock/stock.events.js';
 
 export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.meta.url), 'utf8'));
 
 export interface ProductsSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
+  transport: EventTransport;
+  /** Relay and redelivery tuning (tests make them fast). */
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery'>;
   /** Fill an empty catalog with demo products on start. */
   seedDemoData: boolean;
 }
 
 export interface ProductsSubgraph extends RunningServer {
   readonly database: SubgraphDatabase<ProductsDatabase>;
+  readonly messaging: Messaging;
 }
 
-/** Opens (and migrates) the products database and serves the subgraph. */
-export async function startProductsSubgraph({ databaseHost, seedDemoData, ...serve }: ProductsSubgraphOptions): Promise<ProductsSubgraph> {
+/** Opens (and migrates) the products database, starts its event plumbing and serves the subgraph. */
+export async function startProductsSubgraph({
+  databaseHost,
+  transport,
+  messaging: tuning,
+  seedDemoData,
+  ...serve
+}: ProductsSubgraphOptions): Promise<ProductsSubgraph> {
   const database = await databaseHost.open<ProductsDatabase>('products', migrations);
+  const { db } = database;
+  const messaging = await startMessaging({
+    db,
+    transport,
+    logger: serve.logger,
+    ...tuning,
+    consumers: (notifyOutbox) => [
+      { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(db, notifyOutbox) },
+    ],
+  });
+  const writes = { db, notifyOutbox: messaging.notifyOutbox };
   if (seedDemoData) {
-    const seeded = await seedDemoCatalog(database.db);
+    const seeded = await seedDemoCatalog(writes);
     if (seeded > 0) serve.logger.info({ seeded }, 'seeded the demo catalog');
   }
   const server = await startSubgraphServer({
     name: 'products',
     typeDefs,
     resolvers: productResolvers,
-    createContext: (viewer) => createContext(database.db, viewer),
-    checkReady: database.ping,
+    createContext: (viewer) => createContext(writes, viewer),
+    checkReady: async () => {
+      await database.ping();
+      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+    },
     ...serve,
   });
-  return { ...server, database };
+  return {
+    ...server,
+    database,
+    messaging,
+    async stop() {
+      await server.stop();
+      await messaging.stop();
+    },
+  };
 }

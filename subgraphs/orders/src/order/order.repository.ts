@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CursorPosition } from '@shop/server';
-import type { OrderStatus } from '../__generated__/resolvers-types.js';
+import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 
 type Db = Kysely<OrdersDatabase>;
@@ -58,20 +58,65 @@ function filteredOrders(db: Db, filter: OrderListFilter) {
   return query;
 }
 
-/* insertOrder: the order and its lines, in one transaction */
-export async function insertOrder(
+/* findOrderByIdempotencyKey */
+export async function findOrderByIdempotencyKey(db: Db, customerId: string, idempotencyKey: string): Promise<OrderRow | undefined> {
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('customer_id', '=', customerId)
+    .where('idempotency_key', '=', idempotencyKey)
+    .executeTakeFirst();
+}
+
+/* insertOrder: the order and its lines; call inside the transaction that also writes its event */
+export async function insertOrder(db: Db, order: NewOrderRow, items: Omit<NewOrderItemRow, 'order_id'>[]): Promise<OrderRow> {
+  const row = await db.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
+  if (items.length > 0) {
+    await db
+      .insertInto('order_items')
+      .values(items.map((item) => ({ ...item, order_id: row.id })))
+      .execute();
+  }
+  return row;
+}
+
+/**
+ * finishPendingOrder: moves a PENDING order to its final state. Undefined
+ * when the order is not PENDING any more: the first outcome wins, and a late
+ * or repeated one changes nothing.
+ */
+export async function finishPendingOrder(
   db: Db,
-  order: NewOrderRow,
-  items: Omit<NewOrderItemRow, 'order_id'>[],
-): Promise<OrderRow> {
-  return db.transaction().execute(async (trx) => {
-    const row = await trx.insertInto('orders').values(order).returningAll().executeTakeFirstOrThrow();
-    if (items.length > 0) {
-      await trx
-        .insertInto('order_items')
-        .values(items.map((item) => ({ ...item, order_id: row.id })))
-        .execute();
-    }
-    return row;
-  });
+  id: string,
+  outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason },
+  now: Date,
+): Promise<OrderRow | undefined> {
+  return db
+    .updateTable('orders')
+    .set({ status: outcome.status, cancellation_reason: outcome.status === 'CANCELLED' ? outcome.reason : null, updated_at: now })
+    .where('id', '=', id)
+    .where('status', '=', 'PENDING')
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/* timeOutPendingOrders: cancels up to `limit` orders still PENDING since before `placedBefore` */
+export async function timeOutPendingOrders(db: Db, placedBefore: Date, limit: number, now: Date): Promise<OrderRow[]> {
+  return db
+    .updateTable('orders')
+    .set({ status: 'CANCELLED', cancellation_reason: 'TIMED_OUT', updated_at: now })
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('orders')
+        .select('id')
+        .where('status', '=', 'PENDING')
+        .where('created_at', '<', placedBefore)
+        .orderBy('created_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .where('status', '=', 'PENDING')
+    .returningAll()
+    .execute();
 }

@@ -19,6 +19,10 @@ export const orderResolvers: Resolvers = {
     },
     orders: (_, args, { db, viewer }) => service.listOrders(db, viewer, args),
   },
+  Mutation: {
+    placeOrder: (_, { input }, { viewer, writes }) => service.placeOrder(writes, viewer, input),
+    cancelOrder: (_, { id }, { viewer, writes }) => service.cancelOrder(writes, viewer, id),
+  },
   Order: {
     // Authorization holds on entity lookups too: the router reaches orders
     // through `_entities` (Payment.order) with the caller's identity.

@@ -1,5 +1,22 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { decodeCursor, isAdmin, parseFirst, requireUser, toConnection, type Connection, type Viewer } from '@shop/server';
+import { createEvent } from '@shop/events';
+import { appendToOutbox } from '@shop/outbox';
+import {
+  badUserInput,
+  canRead,
+  conflict,
+  decodeCursor,
+  isAdmin,
+  isUniqueViolation,
+  parseFirst,
+  parseId,
+  requireUser,
+  toConnection,
+  type Connection,
+  type Viewer,
+} from '@shop/server';
+import { findCatalogProducts } from '../catalog/catalog.repository.js';
 import type { OrderStatus } from '../__generated__/resolvers-types.js';
 import * as repository from './order.repository.js';
 import type { OrderRow, OrdersDatabase } from './order.table.js';
@@ -23,4 +40,147 @@ export async function listOrders(
   const filter = { customerId: isAdmin(viewer) ? null : userId, status: args.status ?? null };
   const rows = await repository.listOrders(db, filter, { limit: first + 1, after });
   return { ...toConnection(rows, first), totalCount: () => repository.countOrders(db, filter) };
+}
+
+/** What a write needs: the database, and a way to tell the outbox relay there is something to publish. */
+export interface WriteDeps {
+  db: Db;
+  notifyOutbox: () => void;
+}
+
+export interface PlaceOrderInput {
+  items: readonly { productId: string; quantity: number }[];
+  paymentToken: string;
+  idempotencyKey: string;
+}
+
+const ORDER_LIMITS = { lines: 50, quantity: 1_000, key: 255, token: 255 } as const;
+const MAX_INT = 2_147_483_647;
+
+/**
+ * Validates and prices an order against the catalog read model, stores it
+ * PENDING and emits OrderPlaced in the same transaction. The same key with
+ * the same request returns the first order; with another request, CONFLICT.
+ */
+export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer, input: PlaceOrderInput, now = new Date()): Promise<OrderRow> {
+  const customerId = requireUser(viewer);
+  const idempotencyKey = input.idempotencyKey;
+  if (idempotencyKey.length < 1 || idempotencyKey.length > ORDER_LIMITS.key) {
+    throw badUserInput(`input.idempotencyKey must be 1 to ${ORDER_LIMITS.key} characters, got ${idempotencyKey.length}`, 'input.idempotencyKey');
+  }
+  const paymentToken = input.paymentToken.trim();
+  if (paymentToken.length < 1 || paymentToken.length > ORDER_LIMITS.token) {
+    throw badUserInput(`input.paymentToken must be 1 to ${ORDER_LIMITS.token} characters, got ${paymentToken.length}`, 'input.paymentToken');
+  }
+  const items = parseItems(input.items);
+  const fingerprint = requestFingerprint(items, paymentToken);
+
+  const existing = await repository.findOrderByIdempotencyKey(db, customerId, idempotencyKey);
+  if (existing) return sameRequestOrConflict(existing, fingerprint);
+
+  const lines = await priceLines(db, items);
+  const currency = lines[0]!.currency;
+  const total = lines.reduce((sum, line) => sum + line.unit_price_amount * line.quantity, 0);
+  if (total > MAX_INT) throw badUserInput(`The order total ${total} exceeds the largest amount, ${MAX_INT} minor units`, 'input.items');
+
+  const orderId = randomUUID();
+  try {
+    const order = await db.transaction().execute(async (trx) => {
+      const row = await repository.insertOrder(
+        trx,
+        {
+          id: orderId,
+          customer_id: customerId,
+          status: 'PENDING',
+          cancellation_reason: null,
+          total_amount: total,
+          currency,
+          idempotency_key: idempotencyKey,
+          request_fingerprint: fingerprint,
+          created_at: now,
+          updated_at: now,
+        },
+        lines,
+      );
+      const event = createEvent('OrderPlaced', orderId, {
+        orderId,
+        customerId,
+        items: lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: { amount: line.unit_price_amount, currency } })),
+        total: { amount: total, currency },
+        paymentToken,
+      }, now);
+      await appendToOutbox(trx, [event]);
+      return row;
+    });
+    notifyOutbox();
+    return order;
+  } catch (error) {
+    // A concurrent request with the same key committed first.
+    if (!isUniqueViolation(error, 'orders_customer_idempotency_key')) throw error;
+    const winner = await repository.findOrderByIdempotencyKey(db, customerId, idempotencyKey);
+    if (!winner) throw error;
+    return sameRequestOrConflict(winner, fingerprint);
+  }
+}
+
+/** Cancels a PENDING order for its owner or an admin; the saga releases stock and refunds any charge. */
+export async function cancelOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
+  requireUser(viewer);
+  const orderId = parseId(id, 'id');
+  const [order] = await repository.findOrdersByIds(db, [orderId]);
+  // Someone else's order is reported like a missing one: its existence is not theirs to know.
+  if (!order || !canRead(viewer, order.customer_id)) throw badUserInput(`No order has id "${orderId}"`, 'id');
+  const cancelled = await db.transaction().execute(async (trx) => {
+    const row = await repository.finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now);
+    if (row) await appendToOutbox(trx, [createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now)]);
+    return row;
+  });
+  if (!cancelled) {
+    const [current] = await repository.findOrdersByIds(db, [orderId]);
+    throw conflict(`Only a PENDING order can be cancelled; order ${orderId} is ${current?.status ?? 'gone'}`);
+  }
+  notifyOutbox();
+  return cancelled;
+}
+
+function parseItems(items: PlaceOrderInput['items']): { productId: string; quantity: number }[] {
+  if (items.length === 0) throw badUserInput('input.items must hold at least one line, got none', 'input.items');
+  if (items.length > ORDER_LIMITS.lines) throw badUserInput(`input.items may hold at most ${ORDER_LIMITS.lines} lines, got ${items.length}`, 'input.items');
+  const seen = new Set<string>();
+  return items.map((item, index) => {
+    const field = `input.items[${index}]`;
+    const productId = parseId(item.productId, `${field}.productId`);
+    if (seen.has(productId)) throw badUserInput(`${field}.productId repeats product ${productId}: give each product one line`, `${field}.productId`);
+    seen.add(productId);
+    if (!Number.isInteger(item.quantity) || item.quantity < 1 || item.quantity > ORDER_LIMITS.quantity) {
+      throw badUserInput(`${field}.quantity must be between 1 and ${ORDER_LIMITS.quantity}, got ${item.quantity}`, `${field}.quantity`);
+    }
+    return { productId, quantity: item.quantity };
+  });
+}
+
+/** Prices each line from the catalog read model; unknown or archived products and mixed currencies are bad input. */
+async function priceLines(db: Db, items: { productId: string; quantity: number }[]) {
+  const catalog = new Map((await findCatalogProducts(db, items.map((item) => item.productId))).map((row) => [row.product_id, row]));
+  const lines = items.map((item, index) => {
+    const product = catalog.get(item.productId);
+    if (!product) throw badUserInput(`input.items[${index}].productId: no product has id "${item.productId}"`, `input.items[${index}].productId`);
+    if (!product.active) {
+      throw badUserInput(`input.items[${index}].productId: product ${product.sku} is archived and cannot be ordered`, `input.items[${index}].productId`);
+    }
+    return { line_number: index + 1, product_id: item.productId, quantity: item.quantity, unit_price_amount: product.price_amount, currency: product.currency };
+  });
+  const currencies = [...new Set(lines.map((line) => line.currency))];
+  if (currencies.length > 1) throw badUserInput(`All items of an order must share one currency, got ${currencies.join(', ')}`, 'input.items');
+  return lines;
+}
+
+function requestFingerprint(items: { productId: string; quantity: number }[], paymentToken: string): string {
+  const canonical = [...items].sort((a, b) => a.productId.localeCompare(b.productId)).map((item) => `${item.productId}:${item.quantity}`);
+  return createHash('sha256').update(JSON.stringify({ items: canonical, paymentToken })).digest('hex');
+}
+
+function sameRequestOrConflict(existing: OrderRow, fingerprint: string): OrderRow {
+  if (existing.request_fingerprint === fingerprint) return existing;
+  throw conflict(`idempotencyKey "${existing.idempotency_key}" was already used for order ${existing.id} with other items or payment token`);
 }

@@ -1,4 +1,6 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { OutboxTables } from '@shop/outbox';
+import type { CatalogProductTable } from '../catalog/catalog.table.js';
 import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
 
 export interface OrderTable {
@@ -9,6 +11,8 @@ export interface OrderTable {
   total_amount: number;
   currency: string;
   idempotency_key: string;
+  /** Hash of the placeOrder request (items and payment token) made with `idempotency_key`. */
+  request_fingerprint: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }
@@ -22,9 +26,10 @@ export interface OrderItemTable {
   currency: string;
 }
 
-export interface OrdersDatabase {
+export interface OrdersDatabase extends OutboxTables {
   orders: OrderTable;
   order_items: OrderItemTable;
+  catalog_products: CatalogProductTable;
 }
 
 export type OrderRow = Selectable<OrderTable>;

@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { PaymentStatus } from '../__generated__/resolvers-types.js';
 import type { NewPaymentRow, PaymentRow, PaymentsDatabase } from './payment.table.js';
 
 type Db = Kysely<PaymentsDatabase>;
@@ -18,4 +20,59 @@ export async function findPaymentsByOrderIds(db: Db, orderIds: readonly string[]
 /* insertPayment */
 export async function insertPayment(db: Db, row: NewPaymentRow): Promise<PaymentRow> {
   return db.insertInto('payments').values(row).returningAll().executeTakeFirstOrThrow();
+}
+
+/* findPaymentByOrderId */
+export async function findPaymentByOrderId(db: Db, orderId: string): Promise<PaymentRow | undefined> {
+  return db.selectFrom('payments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+}
+
+/* insertPaymentIfMissing: one payment per order, whoever comes first */
+export async function insertPaymentIfMissing(db: Db, row: NewPaymentRow): Promise<PaymentRow> {
+  await db.insertInto('payments').values(row).onConflict((conflict) => conflict.column('order_id').doNothing()).execute();
+  const payment = await findPaymentByOrderId(db, row.order_id);
+  if (!payment) throw new Error(`payment for order ${row.order_id} vanished after insert`);
+  return payment;
+}
+
+/* addPaymentAttempts: provider calls that ended without an answer */
+export async function addPaymentAttempts(db: Db, id: string, attempts: number, now: Date): Promise<void> {
+  await db.updateTable('payments').set({ attempts: sql<number>`attempts + ${attempts}`, updated_at: now }).where('id', '=', id).execute();
+}
+
+/**
+ * settlePayment: moves a payment from `from` to its outcome. Undefined when it
+ * is not in `from` any more (settled by an earlier delivery).
+ */
+export async function settlePayment(
+  db: Db,
+  id: string,
+  from: PaymentStatus,
+  outcome: { status: PaymentStatus; failureReason?: string | null; chargeId?: string | null; attempts?: number },
+  now: Date,
+): Promise<PaymentRow | undefined> {
+  return db
+    .updateTable('payments')
+    .set({
+      status: outcome.status,
+      updated_at: now,
+      ...(outcome.failureReason !== undefined ? { failure_reason: outcome.failureReason } : {}),
+      ...(outcome.chargeId !== undefined ? { charge_id: outcome.chargeId } : {}),
+      ...(outcome.attempts ? { attempts: sql<number>`attempts + ${outcome.attempts}` } : {}),
+    })
+    .where('id', '=', id)
+    .where('status', '=', from)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/* recordCancelledOrder */
+export async function recordCancelledOrder(db: Db, orderId: string, now: Date): Promise<void> {
+  await db.insertInto('cancelled_orders').values({ order_id: orderId, cancelled_at: now }).onConflict((c) => c.column('order_id').doNothing()).execute();
+}
+
+/* isOrderCancelled */
+export async function isOrderCancelled(db: Db, orderId: string): Promise<boolean> {
+  const row = await db.selectFrom('cancelled_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst();
+  return row !== undefined;
 }

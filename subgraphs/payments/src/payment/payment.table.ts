@@ -1,4 +1,5 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { OutboxTables } from '@shop/outbox';
 import type { PaymentStatus } from '../__generated__/resolvers-types.js';
 
 export interface PaymentTable {
@@ -10,12 +11,21 @@ export interface PaymentTable {
   status: PaymentStatus;
   failure_reason: string | null;
   attempts: ColumnType<number, number | undefined, number>;
+  /** The provider's charge, once it succeeded: what a refund refers to. */
+  charge_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }
 
-export interface PaymentsDatabase {
+/** Orders cancelled by the saga: never charge them, refund them if a charge lands anyway. */
+export interface CancelledOrderTable {
+  order_id: string;
+  cancelled_at: Date;
+}
+
+export interface PaymentsDatabase extends OutboxTables {
   payments: PaymentTable;
+  cancelled_orders: CancelledOrderTable;
 }
 
 export type PaymentRow = Selectable<PaymentTable>;

@@ -1,7 +1,11 @@
 import type { Migration } from 'kysely';
+import { createOutboxAndInboxV1 } from '@shop/outbox';
 import * as createProducts from './2026-11-26T0001-create-products.js';
+import * as createStockReservations from './2026-11-26T0101-create-stock-reservations.js';
 
 /** Every migration of the products database, by name; names sort in the order they apply. */
 export const migrations: Record<string, Migration> = {
   '2026-11-26T0001-create-products': createProducts,
+  '2026-11-26T0100-create-outbox-and-inbox': createOutboxAndInboxV1,
+  '2026-11-26T0101-create-stock-reservations': createStockReservations,
 };

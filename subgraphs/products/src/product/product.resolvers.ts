@@ -9,13 +9,13 @@ export const productResolvers: Resolvers = {
     products: (_, args, { db }) => service.listProducts(db, args),
   },
   Mutation: {
-    createProduct: (_, { input }, { db, viewer }) => {
+    createProduct: (_, { input }, { viewer, writes }) => {
       requireAdmin(viewer, 'createProduct');
-      return service.createProduct(db, input);
+      return service.createProduct(writes, input);
     },
-    updateProduct: (_, { id, input }, { db, viewer }) => {
+    updateProduct: (_, { id, input }, { viewer, writes }) => {
       requireAdmin(viewer, 'updateProduct');
-      return service.updateProduct(db, id, input);
+      return service.updateProduct(writes, id, input);
     },
     restockProduct: (_, { id, quantity }, { db, viewer }) => {
       requireAdmin(viewer, 'restockProduct');

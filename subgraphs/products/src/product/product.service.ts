@@ -10,10 +10,29 @@ import {
   toConnection,
   type Connection,
 } from '@shop/server';
+import { createEvent } from '@shop/events';
+import { appendToOutbox } from '@shop/outbox';
 import * as repository from './product.repository.js';
 import type { ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
 type Db = Kysely<ProductsDatabase>;
+
+/** What a write needs: the database, and a way to tell the outbox relay there is something to publish. */
+export interface WriteDeps {
+  db: Db;
+  notifyOutbox: () => void;
+}
+
+/** Announces a product's name, price and state (the orders subgraph keeps a read model of them). */
+function productChanged(row: ProductRow) {
+  return createEvent('ProductChanged', row.id, {
+    productId: row.id,
+    sku: row.sku,
+    name: row.name,
+    price: { amount: row.price_amount, currency: row.price_currency },
+    active: row.active,
+  }, row.updated_at);
+}
 
 /** A page of products; `totalCount` runs its statement only when the field is asked for. */
 export interface ProductPage extends Connection<ProductRow> {
@@ -57,31 +76,38 @@ export async function listProducts(
   return { ...toConnection(rows, first), totalCount: () => repository.countActiveProducts(db, { search }) };
 }
 
-export async function createProduct(db: Db, input: CreateProductInput, now = new Date()): Promise<ProductRow> {
+export async function createProduct({ db, notifyOutbox }: WriteDeps, input: CreateProductInput, now = new Date()): Promise<ProductRow> {
   const stock = input.stock ?? 0;
   if (!Number.isInteger(stock) || stock < 0) throw badUserInput(`input.stock must be 0 or more, got ${stock}`, 'input.stock');
   const price = parseMoney(input.price, 'input.price');
   const sku = requireText(input.sku, 'input.sku', LIMITS.sku);
+  const newRow = {
+    id: randomUUID(),
+    sku,
+    name: requireText(input.name, 'input.name', LIMITS.name),
+    description: optionalText(input.description ?? '', 'input.description', LIMITS.description),
+    price_amount: price.amount,
+    price_currency: price.currency,
+    stock_received: stock,
+    stock_available: stock,
+    created_at: now,
+    updated_at: now,
+  };
   try {
-    return await repository.insertProduct(db, {
-      id: randomUUID(),
-      sku,
-      name: requireText(input.name, 'input.name', LIMITS.name),
-      description: optionalText(input.description ?? '', 'input.description', LIMITS.description),
-      price_amount: price.amount,
-      price_currency: price.currency,
-      stock_received: stock,
-      stock_available: stock,
-      created_at: now,
-      updated_at: now,
+    const created = await db.transaction().execute(async (trx) => {
+      const row = await repository.insertProduct(trx, newRow);
+      await appendToOutbox(trx, [productChanged(row)]);
+      return row;
     });
+    notifyOutbox();
+    return created;
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`A product with sku "${sku}" already exists`);
     throw error;
   }
 }
 
-export async function updateProduct(db: Db, id: string, input: UpdateProductInput, now = new Date()): Promise<ProductRow> {
+export async function updateProduct({ db, notifyOutbox }: WriteDeps, id: string, input: UpdateProductInput, now = new Date()): Promise<ProductRow> {
   const productId = parseId(id, 'id');
   const patch: ProductPatch = {};
   if (input.name != null) patch.name = requireText(input.name, 'input.name', LIMITS.name);
@@ -92,8 +118,13 @@ export async function updateProduct(db: Db, id: string, input: UpdateProductInpu
     patch.price_currency = price.currency;
   }
   if (input.active != null) patch.active = input.active;
-  const updated = await repository.updateProduct(db, productId, { ...patch, updated_at: now });
+  const updated = await db.transaction().execute(async (trx) => {
+    const row = await repository.updateProduct(trx, productId, { ...patch, updated_at: now });
+    if (row) await appendToOutbox(trx, [productChanged(row)]);
+    return row;
+  });
   if (!updated) throw unknownProduct(productId);
+  notifyOutbox();
   return updated;
 }
 

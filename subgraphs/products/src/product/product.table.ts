@@ -1,4 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
+import type { OutboxTables } from '@shop/outbox';
+import type { StockReservationTable } from '../stock/stock.table.js';
 
 export interface ProductTable {
   id: string;
@@ -16,8 +18,9 @@ export interface ProductTable {
   updated_at: Date;
 }
 
-export interface ProductsDatabase {
+export interface ProductsDatabase extends OutboxTables {
   products: ProductTable;
+  stock_reservations: StockReservationTable;
 }
 
 export type ProductRow = Selectable<ProductTable>;

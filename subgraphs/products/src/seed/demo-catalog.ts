@@ -1,7 +1,5 @@
-import type { Kysely } from 'kysely';
 import { countAllProducts } from '../product/product.repository.js';
-import { createProduct, type CreateProductInput } from '../product/product.service.js';
-import type { ProductsDatabase } from '../product/product.table.js';
+import { createProduct, type CreateProductInput, type WriteDeps } from '../product/product.service.js';
 
 const DEMO_CATALOG: CreateProductInput[] = [
   { sku: 'MUG-001', name: 'Enamel camp mug', description: 'Keeps coffee hot by the fire. 350 ml.', price: { amount: 1400, currency: 'EUR' }, stock: 120 },
@@ -17,12 +15,12 @@ const DEMO_CATALOG: CreateProductInput[] = [
 ];
 
 /** Fills an empty catalog with demo products; does nothing once any product exists. */
-export async function seedDemoCatalog(db: Kysely<ProductsDatabase>): Promise<number> {
+export async function seedDemoCatalog({ db, notifyOutbox }: WriteDeps): Promise<number> {
   if ((await countAllProducts(db)) > 0) return 0;
   const start = Date.now();
   for (const [index, product] of DEMO_CATALOG.entries()) {
     // Distinct timestamps keep the "newest first" order the same as this list.
-    await createProduct(db, product, new Date(start - index * 1000));
+    await createProduct({ db, notifyOutbox }, product, new Date(start - index * 1000));
   }
   return DEMO_CATALOG.length;
 }

@@ -1,0 +1,238 @@
+import type { Kysely } from 'kysely';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { OutboxTables } from '@shop/outbox';
+import type { DeadLetter, EventTransport } from '@shop/events';
+import { OrderDocument, PlaceOrderDocument, ProductDocument, type ShopClient } from '@shop/sdk';
+import {
+  createOrderableProducts,
+  providerCharges,
+  sagaInvariantViolations,
+  settle,
+  startTestSupergraph,
+  waitForOutcome,
+  type TestSupergraph,
+} from '@shop/testing';
+
+let keyCounter = 0;
+const key = () => `failure-${(keyCounter += 1)}`;
+
+async function place(client: ShopClient, productId: string, paymentToken = 'tok_visa', quantity = 1) {
+  const { placeOrder } = await client.request(PlaceOrderDocument, { input: { items: [{ productId, quantity }], paymentToken, idempotencyKey: key() } });
+  return placeOrder;
+}
+
+async function setProviderFaults(test: TestSupergraph, faults: { down?: boolean } | null) {
+  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
+    method: faults ? 'POST' : 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults ?? {}),
+  });
+}
+
+async function unpublishedOutboxRows(test: TestSupergraph, subgraph: 'products' | 'orders' | 'payments'): Promise<number> {
+  // Every subgraph database has the outbox table; only its other tables differ.
+  const db = test.supergraph[subgraph]!.database.db as unknown as Kysely<OutboxTables>;
+  const rows = await db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute();
+  return rows.length;
+}
+
+describe('duplicate delivery', () => {
+  let test: TestSupergraph;
+  let published = 0;
+
+  /**
+   * Every event is published three times: again with the same message id
+   * (the broker's deduplication), and once more with a new message id, as a
+   * relay republishing after a crash would: consumers see it twice.
+   */
+  function duplicating(transport: EventTransport): EventTransport {
+    return {
+      ...transport,
+      kind: transport.kind,
+      async publish(subject, envelope, options) {
+        published += 1;
+        await transport.publish(subject, envelope, options);
+        await transport.publish(subject, envelope, options);
+        await transport.publish(subject, envelope, { msgId: `${envelope.id}:republished` });
+      },
+      subscribe: (options) => transport.subscribe(options),
+      isHealthy: () => transport.isHealthy(),
+      close: () => transport.close(),
+    };
+  }
+
+  beforeAll(async () => {
+    test = await startTestSupergraph({ wrapTransport: duplicating });
+  });
+  afterAll(() => test?.stop());
+
+  it('changes nothing more: every outcome, stock level and charge is as with single delivery', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 5 });
+    const confirmed = await place(alice, product!.id, 'tok_visa', 2);
+    const declined = await place(alice, product!.id, 'tok_chargeDeclined', 1);
+    const tooMany = await place(alice, product!.id, 'tok_visa', 50);
+    const retried = await place(alice, product!.id, 'tok_processingError', 1);
+    const outcomes = await Promise.all([confirmed, declined, tooMany, retried].map((order) => waitForOutcome(alice, order.id)));
+    expect(outcomes.map((order) => [order.status, order.cancellationReason])).toEqual([
+      ['CONFIRMED', null],
+      ['CANCELLED', 'PAYMENT_DECLINED'],
+      ['CANCELLED', 'OUT_OF_STOCK'],
+      ['CONFIRMED', null],
+    ]);
+    await settle(test);
+    expect(published).toBeGreaterThan(10);
+    const { product: after } = await test.anonymous.request(ProductDocument, { id: product!.id });
+    expect(after?.stock).toBe(2);
+    const charges = await providerCharges(test);
+    expect(charges.filter((charge) => charge.reference === confirmed.id)).toHaveLength(1);
+    expect(charges.filter((charge) => charge.reference === retried.id)).toHaveLength(1);
+    expect(await sagaInvariantViolations(test)).toEqual([]);
+  });
+});
+
+describe('crash between commit and publish', () => {
+  let test: TestSupergraph;
+  beforeAll(async () => {
+    test = await startTestSupergraph();
+  });
+  afterAll(() => test?.stop());
+
+  it('publishes the committed event once the relay is back, and the saga finishes', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 3 });
+    // The orders relay dies: placeOrder commits the order and its event, nothing is published.
+    await test.supergraph.orders!.messaging.stopRelay();
+    const order = await place(alice, product!.id);
+    expect(await unpublishedOutboxRows(test, 'orders')).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await alice.request(OrderDocument, { id: order.id })).order?.status).toBe('PENDING');
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(3);
+
+    test.supergraph.orders!.messaging.startRelay();
+    expect((await waitForOutcome(alice, order.id)).status).toBe('CONFIRMED');
+    await settle(test);
+    expect(await unpublishedOutboxRows(test, 'orders')).toBe(0);
+    expect(await sagaInvariantViolations(test)).toEqual([]);
+  });
+});
+
+/** The aggregate (order) id inside a dead letter's original envelope, if it has one. */
+function aggregateOf(letter: DeadLetter): unknown {
+  try {
+    return (JSON.parse(Buffer.from(letter.data, 'base64').toString('utf8')) as { aggregateId?: unknown }).aggregateId;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('saga deadline and dead letters', () => {
+  const deadlineMs = 1_500;
+  let test: TestSupergraph;
+  const deadLetters: DeadLetter[] = [];
+  /** Orders whose OrderPlaced the products consumer fails to apply, as a bug would. */
+  const poisoned = new Set<string>();
+
+  function failingForPoisonedOrders(transport: EventTransport): EventTransport {
+    return {
+      kind: transport.kind,
+      publish: (subject, envelope, options) => transport.publish(subject, envelope, options),
+      subscribe: (options) =>
+        transport.subscribe(
+          options.durable !== 'products-from-orders'
+            ? options
+            : {
+                ...options,
+                async handle(delivery) {
+                  const text = new TextDecoder().decode(delivery.data);
+                  if ([...poisoned].some((orderId) => text.includes(orderId))) throw new Error('simulated bug in the reservation handler');
+                  await options.handle(delivery);
+                },
+              },
+        ),
+      isHealthy: () => transport.isHealthy(),
+      close: () => transport.close(),
+    };
+  }
+
+  beforeAll(async () => {
+    test = await startTestSupergraph({ config: { saga: { deadlineMs, sweepIntervalMs: 100 } }, wrapTransport: failingForPoisonedOrders });
+    await test.supergraph.transport.subscribe({
+      durable: 'test-dead-letter-observer',
+      stream: 'DEAD_LETTERS',
+      filterSubject: 'dlq.>',
+      handle: async (delivery) => {
+        deadLetters.push(JSON.parse(new TextDecoder().decode(delivery.data)) as DeadLetter);
+      },
+    });
+  });
+  afterEach(() => setProviderFaults(test, null));
+  afterAll(() => test?.stop());
+
+  it('cancels an order still PENDING past the deadline (TIMED_OUT) and compensates it', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    // The saga stalls: nothing the orders subgraph writes is published for a while.
+    await test.supergraph.orders!.messaging.stopRelay();
+    const order = await place(alice, product!.id, 'tok_visa', 3);
+    const outcome = await waitForOutcome(alice, order.id, 15_000);
+    expect(outcome).toMatchObject({ status: 'CANCELLED', cancellationReason: 'TIMED_OUT' });
+    // When events flow again, OrderPlaced and then OrderCancelled go out: whatever was reserved or charged is given back.
+    test.supergraph.orders!.messaging.startRelay();
+    await settle(test, 30_000, { deadlineMs });
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
+    expect((await providerCharges(test)).filter((charge) => charge.reference === order.id && charge.status === 'succeeded')).toEqual([]);
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
+  });
+
+  it('fails the payment when the provider stays unreachable, and refunds a charge whose answer was lost', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    await setProviderFaults(test, { down: true });
+    const order = await place(alice, product!.id);
+    const outcome = await waitForOutcome(alice, order.id, 15_000);
+    expect(outcome.status).toBe('CANCELLED');
+    expect(['PAYMENT_DECLINED', 'TIMED_OUT']).toContain(outcome.cancellationReason);
+    await setProviderFaults(test, null);
+    await settle(test, 30_000, { deadlineMs });
+    const { order: after } = await alice.request(OrderDocument, { id: order.id });
+    expect(after?.payment).toMatchObject({ status: 'FAILED', failureReason: 'provider_unavailable' });
+    expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
+  });
+
+  it('dead-letters an event that keeps failing after the bounded redeliveries, and later events still flow', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    // Mark the order before its OrderPlaced can be delivered.
+    await test.supergraph.orders!.messaging.stopRelay();
+    const stuck = await place(alice, product!.id);
+    poisoned.add(stuck.id);
+    test.supergraph.orders!.messaging.startRelay();
+    const letterFor = () => deadLetters.find((entry) => entry.durable === 'products-from-orders' && aggregateOf(entry) === stuck.id);
+    await expect.poll(letterFor, { timeout: 15_000 }).toBeDefined();
+    expect(letterFor()).toMatchObject({ subject: 'orders.order-placed', deliveryCount: 5 });
+    expect(letterFor()?.reason).toMatch(/simulated bug/);
+    // Later events flow; the stuck order is ended by the deadline.
+    const next = await place(alice, product!.id);
+    expect((await waitForOutcome(alice, next.id)).status).toBe('CONFIRMED');
+    expect((await waitForOutcome(alice, stuck.id, 15_000)).cancellationReason).toBe('TIMED_OUT');
+    await settle(test, 30_000, { deadlineMs });
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
+  });
+
+  it('dead-letters a malformed event at once, without blocking the subject', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    const garbage = { id: 'not-a-uuid', type: 'OrderPlaced', version: 1, data: { orderId: 42 } };
+    await test.supergraph.transport.publish('orders.order-placed', garbage as never, { msgId: `garbage-${Date.now()}` });
+    await expect
+      .poll(() => deadLetters.filter((letter) => letter.subject === 'orders.order-placed' && letter.deliveryCount === 1).map((l) => l.durable).sort(), {
+        timeout: 10_000,
+      })
+      .toEqual(['payments-from-orders', 'products-from-orders']);
+    const order = await place(alice, product!.id);
+    expect((await waitForOutcome(alice, order.id)).status).toBe('CONFIRMED');
+  });
+});

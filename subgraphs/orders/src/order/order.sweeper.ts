@@ -1,0 +1,64 @@
+import type { Kysely } from 'kysely';
+import { createEvent } from '@shop/events';
+import { appendToOutbox } from '@shop/outbox';
+import type { Logger } from '@shop/server';
+import { timeOutPendingOrders } from './order.repository.js';
+import type { OrdersDatabase } from './order.table.js';
+
+export interface OrderSweeper {
+  /** Runs one sweep now; resolves with the number of orders timed out. */
+  sweep(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Cancels orders still PENDING after the saga deadline (TIMED_OUT) and emits
+ * OrderCancelled, so stock is released and any charge refunded. Rows are
+ * claimed with SKIP LOCKED: replicas can sweep side by side.
+ */
+export function startOrderSweeper(options: {
+  db: Kysely<OrdersDatabase>;
+  deadlineMs: number;
+  intervalMs: number;
+  notifyOutbox: () => void;
+  logger: Logger;
+}): OrderSweeper {
+  const { db, deadlineMs, notifyOutbox, logger } = options;
+  const BATCH = 100;
+
+  async function sweep(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const now = new Date();
+      const timedOut = await db.transaction().execute(async (trx) => {
+        const orders = await timeOutPendingOrders(trx, new Date(now.getTime() - deadlineMs), BATCH, now);
+        await appendToOutbox(
+          trx,
+          orders.map((order) => createEvent('OrderCancelled', order.id, { orderId: order.id, reason: 'TIMED_OUT' }, now)),
+        );
+        return orders.length;
+      });
+      total += timedOut;
+      if (timedOut < BATCH) break;
+    }
+    if (total > 0) {
+      logger.warn({ orders: total, deadlineMs }, 'cancelled orders still pending past the saga deadline');
+      notifyOutbox();
+    }
+    return total;
+  }
+
+  let running: Promise<unknown> = Promise.resolve();
+  const timer = setInterval(() => {
+    running = sweep().catch((error: unknown) => logger.error({ err: error }, 'order sweep failed'));
+  }, options.intervalMs);
+  timer.unref();
+
+  return {
+    sweep,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import type { ColumnType, Selectable } from 'kysely';
+
+export type ReservationStatus = 'RESERVED' | 'SOLD' | 'RELEASED';
+
+/** Units held for an order: reserved at checkout, then sold or released. */
+export interface StockReservationTable {
+  order_id: string;
+  product_id: string;
+  quantity: number;
+  status: ReservationStatus;
+  created_at: ColumnType<Date, Date, never>;
+  updated_at: Date;
+}
+
+export type StockReservationRow = Selectable<StockReservationTable>;
