@@ -31,6 +31,9 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const server = new ApolloServer<RouterContext>({
     gateway,
     includeStacktraceInErrorResponses: false,
+    // The launcher owns shutdown (drain, then close consumers and databases, in order);
+    // Apollo's own signal handlers would stop servers behind its back.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(logger, !config.production),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),

@@ -47,11 +47,17 @@ if (supergraph.router) {
 }
 console.log(lines.join('\n') + '\n');
 
+const STOP_TIMEOUT_MS = 30_000;
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'stopping: draining requests, then closing databases');
+  // A stop that hangs must not leave a process holding its ports.
+  setTimeout(() => {
+    logger.error({ afterMs: STOP_TIMEOUT_MS }, 'stop did not finish in time; exiting anyway');
+    process.exit(1);
+  }, STOP_TIMEOUT_MS).unref();
   try {
     await supergraph.stop();
     process.exit(0);

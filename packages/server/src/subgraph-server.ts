@@ -48,6 +48,9 @@ export async function startSubgraphServer<Context extends BaseContext>(
   const server = new ApolloServer<Context>({
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     includeStacktraceInErrorResponses: false,
+    // The launcher owns shutdown (drain, then close consumers and databases, in order);
+    // Apollo's own signal handlers would stop servers behind its back.
+    stopOnTerminationSignals: false,
     formatError: maskUnexpectedErrors(options.logger, options.development),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
