@@ -4,7 +4,7 @@
  * database. SERVICES=products (for example) runs only that service.
  */
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
-import { createLogger } from '@shop/server';
+import { createLogger, stopOnSignals } from '@shop/server';
 import { launcherConfigFromEnv } from './config.js';
 import { startSupergraph } from './supergraph.js';
 
@@ -47,24 +47,4 @@ if (supergraph.router) {
 }
 console.log(lines.join('\n') + '\n');
 
-const STOP_TIMEOUT_MS = 30_000;
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping: draining requests, then closing databases');
-  // A stop that hangs must not leave a process holding its ports.
-  setTimeout(() => {
-    logger.error({ afterMs: STOP_TIMEOUT_MS }, 'stop did not finish in time; exiting anyway');
-    process.exit(1);
-  }, STOP_TIMEOUT_MS).unref();
-  try {
-    await supergraph.stop();
-    process.exit(0);
-  } catch (error) {
-    logger.error({ err: error }, 'unclean stop');
-    process.exit(1);
-  }
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(() => supergraph.stop(), logger);

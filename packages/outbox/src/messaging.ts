@@ -30,6 +30,8 @@ export interface Messaging {
   /** Starts a fresh relay after stopRelay. */
   startRelay(): void;
   isHealthy(): Promise<boolean>;
+  /** Rejects when the event broker does not answer (for /ready). */
+  assertHealthy(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,9 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
       relay ??= newRelay();
     },
     isHealthy: () => options.transport.isHealthy(),
+    async assertHealthy() {
+      if (!(await options.transport.isHealthy())) throw new Error(`the event broker (${options.transport.kind}) does not answer`);
+    },
     async stop() {
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
       await relay?.stop();

@@ -3,7 +3,7 @@
  *   PAYMENT_PROVIDER_PORT (default 4010), HOST (default 127.0.0.1), LOG_LEVEL.
  * State is in memory and lost on exit.
  */
-import { createLogger } from '@shop/server';
+import { createLogger, stopOnSignals } from '@shop/server';
 import { startPaymentProvider } from './simulator.js';
 
 const logger = createLogger('payment-provider');
@@ -18,18 +18,4 @@ const host = process.env['HOST'] ?? '127.0.0.1';
 const provider = await startPaymentProvider({ port, host, logger });
 logger.info({ url: provider.url }, `payment provider simulator listening on ${provider.url}`);
 
-let stopping = false;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  logger.info({ signal }, 'stopping payment provider simulator');
-  try {
-    await provider.stop();
-    process.exit(0);
-  } catch (error) {
-    logger.error({ err: error }, 'unclean stop');
-    process.exit(1);
-  }
-}
-process.on('SIGINT', () => void shutdown('SIGINT'));
-process.on('SIGTERM', () => void shutdown('SIGTERM'));
+stopOnSignals(() => provider.stop(), logger);

@@ -21,6 +21,7 @@ export {
   type CursorPosition,
 } from './pagination.js';
 export { DateTimeScalar } from './scalars.js';
+export { stopOnSignals } from './shutdown.js';
 export { maskUnexpectedErrors, startSubgraphServer, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
 export {
   ANONYMOUS,

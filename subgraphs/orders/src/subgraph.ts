@@ -59,7 +59,7 @@ export async function startOrdersSubgraph({
     createContext: (viewer) => createContext(writes, viewer),
     checkReady: async () => {
       await database.ping();
-      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+      await messaging.assertHealthy();
     },
     ...serve,
   });

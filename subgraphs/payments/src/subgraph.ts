@@ -62,7 +62,7 @@ export async function startPaymentsSubgraph({
     createContext: (viewer) => createContext(db, viewer),
     checkReady: async () => {
       await database.ping();
-      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+      await messaging.assertHealthy();
     },
     ...serve,
   });

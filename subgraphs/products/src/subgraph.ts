@@ -58,7 +58,7 @@ export async function startProductsSubgraph({
     createContext: (viewer) => createContext(writes, viewer),
     checkReady: async () => {
       await database.ping();
-      if (!(await messaging.isHealthy())) throw new Error('the event broker does not answer');
+      await messaging.assertHealthy();
     },
     ...serve,
   });
