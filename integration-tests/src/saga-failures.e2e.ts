@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxTables } from '@shop/outbox';
 import type { DeadLetter, EventTransport } from '@shop/events';
-import { OrderDocument, PlaceOrderDocument, ProductDocument, type ShopClient } from '@shop/sdk';
+import { CancelOrderDocument, OrderDocument, PlaceOrderDocument, ProductDocument, type ShopClient } from '@shop/sdk';
 import {
   createOrderableProducts,
   providerCharges,
@@ -21,7 +21,7 @@ async function place(client: ShopClient, productId: string, paymentToken = 'tok_
   return placeOrder;
 }
 
-async function setProviderFaults(test: TestSupergraph, faults: { down?: boolean } | null) {
+async function setProviderFaults(test: TestSupergraph, faults: { down?: boolean; latencyMs?: number } | null) {
   await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
     method: faults ? 'POST' : 'DELETE',
     headers: { 'content-type': 'application/json' },
@@ -117,6 +117,35 @@ describe('crash between commit and publish', () => {
   });
 });
 
+describe('cancellation between delivery attempts', () => {
+  let test: TestSupergraph;
+  beforeAll(async () => {
+    test = await startTestSupergraph();
+  });
+  afterAll(() => test?.stop());
+
+  it('abandons a payment whose order is cancelled between two delivery attempts, charging nothing', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    await setProviderFaults(test, { down: true });
+    const order = await place(alice, product!.id);
+    // The first delivery tried to charge and got no answer; the order is cancelled before the next one.
+    await expect.poll(() => paymentOf(test, order.id).then((payment) => payment?.attempts ?? 0), { timeout: 10_000 }).toBeGreaterThan(0);
+    await alice.request(CancelOrderDocument, { id: order.id });
+    // The next delivery finds the order cancelled and abandons the payment (the provider is still down).
+    await expect.poll(() => paymentOf(test, order.id), { timeout: 10_000 }).toMatchObject({ status: 'FAILED', failure_reason: 'order_cancelled' });
+    await setProviderFaults(test, null);
+    await settle(test, 20_000);
+    expect(await paymentOf(test, order.id)).toMatchObject({ status: 'FAILED', failure_reason: 'order_cancelled' });
+    expect((await providerCharges(test)).filter((charge) => charge.reference === order.id)).toEqual([]);
+    expect(await sagaInvariantViolations(test)).toEqual([]);
+  });
+});
+
+async function paymentOf(test: TestSupergraph, orderId: string) {
+  return test.supergraph.payments!.database.db.selectFrom('payments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
+}
+
 /** The aggregate (order) id inside a dead letter's original envelope, if it has one. */
 function aggregateOf(letter: DeadLetter): unknown {
   try {
@@ -185,7 +214,7 @@ describe('saga deadline and dead letters', () => {
     expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
   });
 
-  it('fails the payment when the provider stays unreachable, and refunds a charge whose answer was lost', async () => {
+  it('fails the payment when the provider stays unreachable on every delivery', async () => {
     const alice = await test.customer('alice');
     const [product] = await createOrderableProducts(test, 1, { stock: 4 });
     await setProviderFaults(test, { down: true });
@@ -201,6 +230,21 @@ describe('saga deadline and dead letters', () => {
     expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
     expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
   });
+
+  it('refunds a charge that lands after the deadline cancelled its order', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    // Slower than the client's timeout: the provider charges, the answer never arrives in time.
+    await setProviderFaults(test, { latencyMs: 2_500 });
+    const order = await place(alice, product!.id);
+    expect((await waitForOutcome(alice, order.id, 15_000)).cancellationReason).toBe('TIMED_OUT');
+    await expect.poll(async () => (await providerCharges(test)).filter((charge) => charge.reference === order.id).length, { timeout: 10_000 }).toBe(1);
+    await setProviderFaults(test, null);
+    await settle(test, 20_000, { deadlineMs });
+    expect((await providerCharges(test)).filter((charge) => charge.reference === order.id).map((charge) => charge.status)).toEqual(['refunded']);
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
+  }, 40_000);
 
   it('dead-letters an event that keeps failing after the bounded redeliveries, and later events still flow', async () => {
     const alice = await test.customer('alice');

@@ -33,6 +33,7 @@ export interface LauncherConfig {
   tuning?: {
     messaging?: NonNullable<ProductsSubgraphOptions['messaging']>;
     paymentProvider?: PaymentsSubgraphOptions['paymentProvider'];
+    reconciliation?: PaymentsSubgraphOptions['reconciliation'];
   };
 }
 

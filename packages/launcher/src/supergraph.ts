@@ -79,6 +79,7 @@ export async function startSupergraph(
           messaging,
           paymentProviderUrl,
           paymentProvider: config.tuning?.paymentProvider,
+          ...(config.tuning?.reconciliation ? { reconciliation: config.tuning.reconciliation } : {}),
           ...serve('payments', config.ports.payments),
         })
       : undefined;

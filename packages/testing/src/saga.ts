@@ -59,6 +59,7 @@ export async function providerCharges(test: TestSupergraph): Promise<ProviderCha
  * - every CONFIRMED order has exactly one SUCCEEDED payment of its total and
  *   exactly one unrefunded charge at the provider;
  * - no CANCELLED order keeps an unrefunded charge or an open reservation;
+ * - no payment of a finished order is left PENDING;
  * - no order is PENDING for longer than `deadlineMs` (when given).
  */
 export async function sagaInvariantViolations(test: TestSupergraph, options: { deadlineMs?: number } = {}): Promise<string[]> {
@@ -99,6 +100,9 @@ export async function sagaInvariantViolations(test: TestSupergraph, options: { d
       if (liveCharges.length > 0) violations.push(`CANCELLED order ${order.id} (${order.cancellation_reason}): keeps ${liveCharges.length} charges`);
       if (orderPayments.some((payment) => payment.status === 'SUCCEEDED')) violations.push(`CANCELLED order ${order.id}: a payment is still SUCCEEDED`);
       if (openReservations.length > 0) violations.push(`CANCELLED order ${order.id}: keeps ${openReservations.length} reservations`);
+    }
+    if (order.status !== 'PENDING' && orderPayments.some((payment) => payment.status === 'PENDING')) {
+      violations.push(`${order.status} order ${order.id}: its payment is stuck PENDING`);
     }
     if (order.status === 'PENDING' && options.deadlineMs !== undefined && now - order.created_at.getTime() > options.deadlineMs) {
       violations.push(`order ${order.id} PENDING past the deadline`);

@@ -7,7 +7,8 @@ import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/p
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
-import { paymentSagaHandlers } from './payment/payment.events.js';
+import { paymentSagaHandlers, type PaymentSagaDeps } from './payment/payment.events.js';
+import { startPaymentReconciler, type PaymentReconciler } from './payment/payment.reconciler.js';
 import { paymentResolvers } from './payment/payment.resolvers.js';
 import type { PaymentsDatabase } from './payment/payment.table.js';
 
@@ -21,12 +22,15 @@ export interface PaymentsSubgraphOptions extends ServeOptions {
   paymentProviderUrl: string;
   /** Timeout, retry and breaker settings of provider calls (tests shorten them). */
   paymentProvider?: Omit<Parameters<typeof createPaymentProviderClient>[0], 'baseUrl' | 'logger'>;
+  /** How often payments of cancelled orders are reconciled, and when a PENDING one counts as abandoned. */
+  reconciliation?: { intervalMs: number; stalePendingMs: number };
 }
 
 export interface PaymentsSubgraph extends RunningServer {
   readonly database: SubgraphDatabase<PaymentsDatabase>;
   readonly messaging: Messaging;
   readonly provider: PaymentProviderClient;
+  readonly reconciler: PaymentReconciler;
 }
 
 /** Opens (and migrates) the payments database, starts its event plumbing and serves the subgraph. */
@@ -36,25 +40,32 @@ export async function startPaymentsSubgraph({
   messaging: tuning,
   paymentProviderUrl,
   paymentProvider,
+  reconciliation = { intervalMs: 5_000, stalePendingMs: 120_000 },
   ...serve
 }: PaymentsSubgraphOptions): Promise<PaymentsSubgraph> {
   const database = await databaseHost.open<PaymentsDatabase>('payments', migrations);
   const { db } = database;
   const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, ...paymentProvider });
+  const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
+  let sagaDeps: PaymentSagaDeps | undefined;
   const messaging = await startMessaging({
     db,
     transport,
     logger: serve.logger,
     ...tuning,
     consumers: (notifyOutbox) => {
-      const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
-      const handlers = paymentSagaHandlers({ db, provider, notifyOutbox, logger: serve.logger, maxDeliver });
+      sagaDeps = { db, provider, notifyOutbox, logger: serve.logger, maxDeliver };
+      const handlers = paymentSagaHandlers(sagaDeps);
       return [
         { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers },
         { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers },
       ];
     },
   });
+  const reconciler = startPaymentReconciler(
+    sagaDeps ?? { db, provider, notifyOutbox: messaging.notifyOutbox, logger: serve.logger, maxDeliver },
+    reconciliation,
+  );
   const server = await startSubgraphServer({
     name: 'payments',
     typeDefs,
@@ -71,8 +82,10 @@ export async function startPaymentsSubgraph({
     database,
     messaging,
     provider,
+    reconciler,
     async stop() {
       await server.stop();
+      await reconciler.stop();
       await messaging.stop();
     },
   };

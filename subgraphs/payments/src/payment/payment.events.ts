@@ -11,6 +11,11 @@ const CONSUMER = 'payments-saga';
 
 /** Failure reason of a payment whose charge got no answer from the provider, even after redeliveries. */
 export const PROVIDER_UNAVAILABLE = 'provider_unavailable';
+/** Failure reason of a payment abandoned because its order was cancelled before a charge got through. */
+export const ORDER_CANCELLED = 'order_cancelled';
+/** Outcomes after which a charge may still have landed unseen (a call that timed out). */
+export const UNSEEN_CHARGE_REASONS = [PROVIDER_UNAVAILABLE, ORDER_CANCELLED] as const;
+const UNSEEN_CHARGE_POSSIBLE: ReadonlySet<string> = new Set(UNSEEN_CHARGE_REASONS);
 
 export interface PaymentSagaDeps {
   db: Kysely<PaymentsDatabase>;
@@ -43,7 +48,10 @@ async function chargeReservedOrder(deps: PaymentSagaDeps, event: DomainEventOf<'
   const { db, provider, notifyOutbox } = deps;
   const { orderId, customerId, amount, paymentToken } = event.data;
   // Cancelled (by the customer or the deadline) before we got here: never charge.
-  if (await repository.isOrderCancelled(db, orderId)) return;
+  if (await repository.isOrderCancelled(db, orderId)) {
+    await abandonPendingPayment(deps, orderId);
+    return;
+  }
 
   const now = new Date();
   const payment = await repository.insertPaymentIfMissing(db, {
@@ -96,8 +104,10 @@ async function chargeReservedOrder(deps: PaymentSagaDeps, event: DomainEventOf<'
 async function refundIfCharged(deps: PaymentSagaDeps, orderId: string): Promise<void> {
   const { db, provider, notifyOutbox, logger } = deps;
   const payment = await repository.findPaymentByOrderId(db, orderId);
-  if (payment?.status === 'FAILED' && payment.failure_reason === PROVIDER_UNAVAILABLE) {
+  if (payment?.status === 'FAILED' && payment.attempts > 0 && UNSEEN_CHARGE_POSSIBLE.has(payment.failure_reason ?? '')) {
+    if (payment.reconciled_at) return;
     await refundUnseenCharges(deps, orderId);
+    await repository.markPaymentReconciled(db, payment.id, new Date());
     return;
   }
   if (!payment || payment.status !== 'SUCCEEDED') return;
@@ -125,4 +135,25 @@ async function refundUnseenCharges({ provider, logger }: PaymentSagaDeps, orderI
     await provider.refund({ idempotencyKey: `refund-${orderId}`, chargeId: charge.id });
     logger.warn({ orderId, chargeId: charge.id }, 'refunded a charge whose answer was lost');
   }
+}
+
+/**
+ * A payment left PENDING by an earlier delivery that got no answer, whose
+ * order is now cancelled: it will never be charged, so it ends FAILED, and
+ * any charge the unanswered attempts made is refunded.
+ */
+export async function abandonPendingPayment(deps: PaymentSagaDeps, orderId: string): Promise<void> {
+  const { db, notifyOutbox } = deps;
+  const payment = await repository.findPaymentByOrderId(db, orderId);
+  if (payment?.status === 'PENDING') {
+    const now = new Date();
+    await db.transaction().execute(async (trx) => {
+      const settled = await repository.settlePayment(trx, payment.id, 'PENDING', { status: 'FAILED', failureReason: ORDER_CANCELLED }, now);
+      if (settled) {
+        await appendToOutbox(trx, [createEvent('PaymentFailed', orderId, { orderId, paymentId: payment.id, failureReason: ORDER_CANCELLED }, now)]);
+      }
+    });
+    notifyOutbox();
+  }
+  await refundIfCharged(deps, orderId);
 }

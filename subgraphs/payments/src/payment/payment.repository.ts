@@ -76,3 +76,38 @@ export async function isOrderCancelled(db: Db, orderId: string): Promise<boolean
   const row = await db.selectFrom('cancelled_orders').select('order_id').where('order_id', '=', orderId).executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * findPaymentsToReconcile: payments of cancelled orders that may still hold
+ * money or be stuck: SUCCEEDED (refund due), FAILED after unanswered attempts
+ * and not yet checked with the provider, or PENDING since before `staleBefore`.
+ */
+export async function findPaymentsToReconcile(
+  db: Db,
+  options: { unseenChargeReasons: readonly string[]; staleBefore: Date; limit: number },
+): Promise<PaymentRow[]> {
+  return db
+    .selectFrom('payments')
+    .selectAll('payments')
+    .innerJoin('cancelled_orders', 'cancelled_orders.order_id', 'payments.order_id')
+    .where((eb) =>
+      eb.or([
+        eb('payments.status', '=', 'SUCCEEDED'),
+        eb.and([
+          eb('payments.status', '=', 'FAILED'),
+          eb('payments.attempts', '>', 0),
+          eb('payments.failure_reason', 'in', options.unseenChargeReasons),
+          eb('payments.reconciled_at', 'is', null),
+        ]),
+        eb.and([eb('payments.status', '=', 'PENDING'), eb('payments.updated_at', '<', options.staleBefore)]),
+      ]),
+    )
+    .orderBy('payments.updated_at')
+    .limit(options.limit)
+    .execute();
+}
+
+/* markPaymentReconciled */
+export async function markPaymentReconciled(db: Db, id: string, now: Date): Promise<void> {
+  await db.updateTable('payments').set({ reconciled_at: now }).where('id', '=', id).execute();
+}

@@ -13,6 +13,8 @@ export interface PaymentTable {
   attempts: ColumnType<number, number | undefined, number>;
   /** The provider's charge, once it succeeded: what a refund refers to. */
   charge_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the provider's charges for the order were checked after an unanswered attempt. */
+  reconciled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }
