@@ -113,7 +113,10 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
       // An idle connection the server closes (restart, failover, DROP DATABASE) emits
       // 'error' on the pool; unheard, it would crash the process. The pool replaces it.
-      pool.on('error', (error) => options.logger?.warn({ err: error, database }, 'idle database connection lost'));
+      pool.on('error', (error: Error & { code?: string }) =>
+        // Not the error object itself: pg attaches the whole client to it.
+        options.logger?.warn({ database, code: error.code, reason: error.message }, 'idle database connection lost'),
+      );
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });
       return openSchema<DB>(kysely, name, migrations);
