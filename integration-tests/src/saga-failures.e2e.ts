@@ -142,6 +142,31 @@ describe('cancellation between delivery attempts', () => {
   });
 });
 
+// Its own supergraph: the tests above leave the payments client's circuit breaker open, as they should.
+describe('a charge whose answer is lost', () => {
+  const deadlineMs = 1_500;
+  let test: TestSupergraph;
+  beforeAll(async () => {
+    test = await startTestSupergraph({ config: { saga: { deadlineMs, sweepIntervalMs: 100 } } });
+  });
+  afterAll(() => test?.stop());
+
+  it('refunds a charge that lands after the deadline cancelled its order', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    // Slower than the client's timeout: the provider charges, the answer never arrives in time.
+    await setProviderFaults(test, { latencyMs: 2_500 });
+    const order = await place(alice, product!.id);
+    expect((await waitForOutcome(alice, order.id, 15_000)).cancellationReason).toBe('TIMED_OUT');
+    await expect.poll(async () => (await providerCharges(test)).filter((charge) => charge.reference === order.id).length, { timeout: 10_000 }).toBe(1);
+    await setProviderFaults(test, null);
+    await settle(test, 20_000, { deadlineMs });
+    expect((await providerCharges(test)).filter((charge) => charge.reference === order.id).map((charge) => charge.status)).toEqual(['refunded']);
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
+  }, 40_000);
+});
+
 async function paymentOf(test: TestSupergraph, orderId: string) {
   return test.supergraph.payments!.database.db.selectFrom('payments').selectAll().where('order_id', '=', orderId).executeTakeFirst();
 }
@@ -214,38 +239,6 @@ describe('saga deadline and dead letters', () => {
     expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
   });
 
-  it('fails the payment when the provider stays unreachable on every delivery', async () => {
-    const alice = await test.customer('alice');
-    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
-    await setProviderFaults(test, { down: true });
-    const order = await place(alice, product!.id);
-    const outcome = await waitForOutcome(alice, order.id, 15_000);
-    expect(outcome.status).toBe('CANCELLED');
-    expect(['PAYMENT_DECLINED', 'TIMED_OUT']).toContain(outcome.cancellationReason);
-    await setProviderFaults(test, null);
-    await settle(test, 30_000, { deadlineMs });
-    const { order: after } = await alice.request(OrderDocument, { id: order.id });
-    expect(after?.payment).toMatchObject({ status: 'FAILED', failureReason: 'provider_unavailable' });
-    expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);
-    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
-    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
-  });
-
-  it('refunds a charge that lands after the deadline cancelled its order', async () => {
-    const alice = await test.customer('alice');
-    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
-    // Slower than the client's timeout: the provider charges, the answer never arrives in time.
-    await setProviderFaults(test, { latencyMs: 2_500 });
-    const order = await place(alice, product!.id);
-    expect((await waitForOutcome(alice, order.id, 15_000)).cancellationReason).toBe('TIMED_OUT');
-    await expect.poll(async () => (await providerCharges(test)).filter((charge) => charge.reference === order.id).length, { timeout: 10_000 }).toBe(1);
-    await setProviderFaults(test, null);
-    await settle(test, 20_000, { deadlineMs });
-    expect((await providerCharges(test)).filter((charge) => charge.reference === order.id).map((charge) => charge.status)).toEqual(['refunded']);
-    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
-    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
-  }, 40_000);
-
   it('dead-letters an event that keeps failing after the bounded redeliveries, and later events still flow', async () => {
     const alice = await test.customer('alice');
     const [product] = await createOrderableProducts(test, 1, { stock: 4 });
@@ -278,5 +271,23 @@ describe('saga deadline and dead letters', () => {
       .toEqual(['payments-from-orders', 'products-from-orders']);
     const order = await place(alice, product!.id);
     expect((await waitForOutcome(alice, order.id)).status).toBe('CONFIRMED');
+  });
+
+  // Last: it leaves the payments client's circuit breaker open, as it should.
+  it('fails the payment when the provider stays unreachable on every delivery', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 4 });
+    await setProviderFaults(test, { down: true });
+    const order = await place(alice, product!.id);
+    const outcome = await waitForOutcome(alice, order.id, 15_000);
+    expect(outcome.status).toBe('CANCELLED');
+    expect(['PAYMENT_DECLINED', 'TIMED_OUT']).toContain(outcome.cancellationReason);
+    await setProviderFaults(test, null);
+    await settle(test, 30_000, { deadlineMs });
+    const { order: after } = await alice.request(OrderDocument, { id: order.id });
+    expect(after?.payment).toMatchObject({ status: 'FAILED', failureReason: 'provider_unavailable' });
+    expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);
+    expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
+    expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
   });
 });

@@ -75,7 +75,7 @@ describe('orders', () => {
   it('rejects bad pagination and ids with BAD_USER_INPUT', async () => {
     for (const request of [
       () => alice.request(OrdersDocument, { first: 0 }),
-      () => alice.request(OrdersDocument, { first: 1000 }),
+      () => alice.request(OrdersDocument, { first: 101 }),
       () => alice.request(OrdersDocument, { after: 'garbage' }),
       () => alice.request(OrderDocument, { id: '42' }),
       () => alice.request(PaymentDocument, { id: 'x' }),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
+import { DEFAULT_LIMITS, type OperationLimits } from './limits.js';
 
 /** Signing secret used in development when none is configured; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
@@ -15,6 +16,11 @@ export interface RouterConfig {
   jwt: JwtConfig;
   /** Subgraph URL overrides; the committed supergraph's URLs otherwise. */
   subgraphUrls: Partial<Record<SubgraphName, string>>;
+  /** Schema introspection (off in production unless GRAPHQL_INTROSPECTION=true). */
+  introspection: boolean;
+  limits: OperationLimits;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -31,6 +37,14 @@ const envSchema = z.object({
   PRODUCTS_URL: z.url().optional(),
   ORDERS_URL: z.url().optional(),
   PAYMENTS_URL: z.url().optional(),
+  GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxDepth),
+  GRAPHQL_MAX_ALIASES: z.coerce.number().int().nonnegative().default(DEFAULT_LIMITS.maxAliases),
+  GRAPHQL_MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxRootFields),
+  GRAPHQL_MAX_TOKENS: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxTokens),
+  GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().nonnegative().default(DEFAULT_LIMITS.maxDirectives),
+  GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxCost),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
 });
 
 /** Reads the router's settings once from the environment; throws a readable error when they are wrong. */
@@ -51,5 +65,22 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
     const url = overrides[name];
     if (url) subgraphUrls[name] = url;
   }
-  return { production, port: e.ROUTER_PORT, host: e.HOST, jwt, subgraphUrls };
+  return {
+    production,
+    port: e.ROUTER_PORT,
+    host: e.HOST,
+    jwt,
+    subgraphUrls,
+    introspection: e.GRAPHQL_INTROSPECTION ? e.GRAPHQL_INTROSPECTION === 'true' : !production,
+    limits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxRootFields: e.GRAPHQL_MAX_ROOT_FIELDS,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      blockFieldSuggestions: production,
+    },
+    maxBodyBytes: e.MAX_BODY_BYTES,
+  };
 }

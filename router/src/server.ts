@@ -3,12 +3,13 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { listen, maskUnexpectedErrors, mountProbes, type Logger } from '@shop/server';
 import { createTokenVerifier } from './auth.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
 import { renderOfflineGraphiQL } from './graphiql.js';
+import { keepLimitCode, operationLimits } from './limits.js';
 
 export interface RunningRouter {
   /** The public GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -28,14 +29,22 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   app.disable('x-powered-by');
   const listening = await listen(app, config.port, config.host);
 
+  const limits = operationLimits(config.limits);
+  const maskErrors = maskUnexpectedErrors(logger, !config.production);
   const server = new ApolloServer<RouterContext>({
     gateway,
+    introspection: config.introspection,
+    parseOptions: limits.parseOptions,
+    validationRules: limits.validationRules,
+    // CSRF prevention is on by default in Apollo Server 5: text/plain POSTs and GET mutations are refused.
+    csrfPrevention: true,
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown (drain, then close consumers and databases, in order);
     // Apollo's own signal handlers would stop servers behind its back.
     stopOnTerminationSignals: false,
-    formatError: maskUnexpectedErrors(logger, !config.production),
+    formatError: (formatted, error) => maskErrors(keepLimitCode(formatted, error), error),
     plugins: [
+      ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
       config.production
         ? ApolloServerPluginLandingPageDisabled()
@@ -66,11 +75,24 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   });
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    express.json({ limit: config.maxBodyBytes }),
     expressMiddleware(server, {
       context: async ({ req }) => ({ viewer: await verifyToken(req.get('authorization')) }),
     }),
   );
+  // Body-parser failures (too large, not JSON) answered as GraphQL errors, not HTML pages.
+  app.use('/graphql', (error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    const tooLarge = error.type === 'entity.too.large';
+    res.status(error.status ?? 400).json({
+      errors: [
+        {
+          message: tooLarge ? `The request body exceeds ${config.maxBodyBytes} bytes` : `The request body is not valid JSON: ${error.message ?? 'unreadable'}`,
+          extensions: { code: tooLarge ? 'OPERATION_LIMIT_EXCEEDED' : 'BAD_REQUEST' },
+        },
+      ],
+    });
+  });
 
   return { url: `${listening.origin}/graphql`, fetches, stop: () => server.stop() };
 }

@@ -1,6 +1,6 @@
 import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
-import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
+import { DEFAULT_LIMITS, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
 import { createLogger, type Role } from '@shop/server';
 import { testDatabaseConfig, testEventsConfig } from './database.js';
@@ -56,6 +56,9 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       host: '127.0.0.1',
       jwt: { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, issuer: undefined, audience: undefined },
       subgraphUrls: {},
+      introspection: true,
+      limits: DEFAULT_LIMITS,
+      maxBodyBytes: 1_048_576,
       ...routerOverrides,
     },
   };
