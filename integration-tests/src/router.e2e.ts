@@ -105,3 +105,38 @@ describe('pages and probes', () => {
     expect(html).not.toMatch(/<link[^>]+href=["']https?:/i);
   });
 });
+
+describe('subgraph trust', () => {
+  const forgedEntities = {
+    query: 'query ($r: [_Any!]!) { _entities(representations: $r) { ... on Order { id customerId } } }',
+    variables: { r: [{ __typename: 'Order', id: '00000000-0000-4000-8000-000000000000' }] },
+  };
+
+  async function callDirectly(url: string, body: unknown, headers: Record<string, string> = {}) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-shop-user-id': 'mallory', 'x-shop-user-roles': 'admin', ...headers },
+      body: JSON.stringify(body),
+    });
+    const json = (await response.json()) as { errors?: { extensions?: { code?: string } }[] };
+    return { status: response.status, codes: json.errors?.map((error) => error.extensions?.code) ?? [] };
+  }
+
+  it('refuses direct calls to every subgraph without the router’s secret, _entities and _service included', async () => {
+    const { products, orders, payments } = test.supergraph;
+    for (const subgraph of [products!, orders!, payments!]) {
+      for (const body of [forgedEntities, { query: '{ _service { sdl } }' }]) {
+        expect(await callDirectly(subgraph.url, body)).toEqual({ status: 401, codes: ['UNAUTHENTICATED'] });
+        expect(await callDirectly(subgraph.url, body, { 'x-shop-subgraph-secret': 'not-the-secret' })).toEqual({ status: 401, codes: ['UNAUTHENTICATED'] });
+      }
+      // Probes stay open for orchestrators.
+      expect((await fetch(`${subgraph.origin}/health`)).status).toBe(200);
+    }
+  });
+
+  it('answers the router’s own calls, which carry the secret', async () => {
+    const { orders } = test.supergraph;
+    const answer = await callDirectly(orders!.url, { query: '{ _service { sdl } }' }, { 'x-shop-subgraph-secret': test.subgraphSecret('orders') });
+    expect(answer).toEqual({ status: 200, codes: [] });
+  });
+});

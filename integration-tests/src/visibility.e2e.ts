@@ -100,3 +100,29 @@ describe('payments', () => {
     expect(payment).toBeNull();
   });
 });
+
+describe('entities', () => {
+  /** What a subgraph answers to `_entities` from the router (secret included) on behalf of `userId`. */
+  async function entitiesAs(subgraph: 'orders' | 'payments', userId: string, representation: Record<string, string>, selection: string) {
+    const response = await fetch(test.supergraph[subgraph]!.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-shop-subgraph-secret': test.subgraphSecret(subgraph),
+        'x-shop-user-id': userId,
+        'x-shop-user-roles': 'customer',
+      },
+      body: JSON.stringify({ query: `query ($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`, variables: { r: [representation] } }),
+    });
+    return ((await response.json()) as { data: { _entities: unknown[] } }).data._entities;
+  }
+
+  it("returns nothing of another customer's order or payment through _entities", async () => {
+    const { id, paymentId } = aliceOrders[0]!;
+    expect(await entitiesAs('orders', 'bob', { __typename: 'Order', id }, '... on Order { id customerId total { amount } }')).toEqual([null]);
+    expect(await entitiesAs('payments', 'bob', { __typename: 'Payment', id: paymentId! }, '... on Payment { id amount { amount } }')).toEqual([null]);
+    expect(await entitiesAs('payments', 'bob', { __typename: 'Order', id }, '... on Order { payment { id } }')).toEqual([{ payment: null }]);
+    // The owner gets them.
+    expect(await entitiesAs('orders', 'alice', { __typename: 'Order', id }, '... on Order { id }')).toEqual([{ id }]);
+  });
+});

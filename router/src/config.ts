@@ -16,6 +16,8 @@ export interface RouterConfig {
   jwt: JwtConfig;
   /** Subgraph URL overrides; the committed supergraph's URLs otherwise. */
   subgraphUrls: Partial<Record<SubgraphName, string>>;
+  /** Secret sent to each subgraph (PRODUCTS_SUBGRAPH_SECRET, …); required in production. */
+  subgraphSecrets: Partial<Record<SubgraphName, string>>;
   /** Schema introspection (off in production unless GRAPHQL_INTROSPECTION=true). */
   introspection: boolean;
   limits: OperationLimits;
@@ -38,6 +40,9 @@ const envSchema = z.object({
   ORDERS_URL: z.url().optional(),
   PAYMENTS_URL: z.url().optional(),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
+  PRODUCTS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
+  ORDERS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
+  PAYMENTS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxDepth),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().nonnegative().default(DEFAULT_LIMITS.maxAliases),
   GRAPHQL_MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxRootFields),
@@ -65,9 +70,17 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
     const url = overrides[name];
     if (url) subgraphUrls[name] = url;
   }
+  const secrets = { products: e.PRODUCTS_SUBGRAPH_SECRET, orders: e.ORDERS_SUBGRAPH_SECRET, payments: e.PAYMENTS_SUBGRAPH_SECRET };
+  const subgraphSecrets: RouterConfig['subgraphSecrets'] = {};
+  for (const { name } of SUBGRAPHS) {
+    const secret = secrets[name];
+    if (secret) subgraphSecrets[name] = secret;
+    else if (production) throw new Error(`Invalid router configuration: set ${name.toUpperCase()}_SUBGRAPH_SECRET in production`);
+  }
   return {
     production,
     port: e.ROUTER_PORT,
+    subgraphSecrets,
     host: e.HOST,
     jwt,
     subgraphUrls,

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
-import { viewerToHeaders, type Viewer } from '@shop/server';
+import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/server';
 
 export interface RouterContext {
   viewer: Viewer;
@@ -32,12 +32,14 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<RouterContext
     private readonly subgraph: string,
     url: string,
     private readonly fetches: SubgraphFetchCounter,
+    private readonly secret: string | undefined,
   ) {
     super({ url });
   }
 
   override willSendRequest({ request, context }: Parameters<RemoteGraphQLDataSource<RouterContext>['willSendRequest'] & {}>[0]): void {
     this.fetches.increment(this.subgraph);
+    if (this.secret) request.http?.headers.set(SUBGRAPH_SECRET_HEADER, this.secret);
     if (!context.viewer) return;
     for (const [name, value] of Object.entries(viewerToHeaders(context.viewer))) request.http?.headers.set(name, value);
   }
@@ -49,6 +51,7 @@ class IdentityForwardingDataSource extends RemoteGraphQLDataSource<RouterContext
  */
 export function createGateway(options: {
   subgraphUrls: Partial<Record<SubgraphName, string>>;
+  subgraphSecrets: Partial<Record<SubgraphName, string>>;
   fetches: SubgraphFetchCounter;
   supergraphSdl?: string;
 }): { gateway: ApolloGateway; resolvedUrls: Map<string, string> } {
@@ -64,7 +67,7 @@ export function createGateway(options: {
       const target = options.subgraphUrls[name as SubgraphName] ?? url;
       if (!target) throw new Error(`The supergraph names no URL for subgraph "${name}" and none is configured`);
       resolvedUrls.set(name, target);
-      return new IdentityForwardingDataSource(name, target, options.fetches);
+      return new IdentityForwardingDataSource(name, target, options.fetches, options.subgraphSecrets[name as SubgraphName]);
     },
   });
   return { gateway, resolvedUrls };

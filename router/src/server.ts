@@ -23,7 +23,7 @@ const READY_TIMEOUT_MS = 2_000;
 /** Serves the supergraph: `/graphql` (Sandbox for browsers in development), `/graphiql`, `/health`, `/ready`. */
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
   const fetches = new SubgraphFetchCounter();
-  const { gateway, resolvedUrls } = createGateway({ subgraphUrls: config.subgraphUrls, fetches });
+  const { gateway, resolvedUrls } = createGateway({ subgraphUrls: config.subgraphUrls, subgraphSecrets: config.subgraphSecrets, fetches });
   const verifyToken = createTokenVerifier(config.jwt);
   const app = express();
   app.disable('x-powered-by');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
@@ -67,6 +68,15 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
   if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
+  const services = new Set(e.SERVICES);
+  const router = routerConfigFromEnv(env);
+  // A subgraph started next to the router in this process gets a random secret
+  // when none is configured: nothing but this router can call it.
+  for (const name of ['products', 'orders', 'payments'] as const) {
+    if (!router.subgraphSecrets[name] && services.has(name) && services.has('router')) {
+      router.subgraphSecrets[name] = randomBytes(24).toString('base64url');
+    }
+  }
   return {
     production,
     database: databaseConfigFromEnv(env, resolve(e.DATA_DIR, 'pglite')),
@@ -76,7 +86,7 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     paymentProviderUrl: e.PAYMENT_PROVIDER_URL,
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     seedDemoData: e.SEED_DEMO_DATA ?? !production,
-    services: new Set(e.SERVICES),
-    router: routerConfigFromEnv(env),
+    services,
+    router,
   };
 }

@@ -44,7 +44,8 @@ export async function startSupergraph(
       : createInProcessTransport({ logger: logger.child({ component: 'events' }) });
   const transport = hooks.wrapTransport ? hooks.wrapTransport(connected) : connected;
   const started: { stop(): Promise<void> }[] = [];
-  const serve = (name: string, port: number) => ({
+  const serve = (name: 'products' | 'orders' | 'payments', port: number) => ({
+    secret: config.router.subgraphSecrets[name],
     port,
     host: config.host,
     logger: logger.child({ service: name }),

@@ -22,7 +22,7 @@ export {
 } from './pagination.js';
 export { DateTimeScalar } from './scalars.js';
 export { stopOnSignals } from './shutdown.js';
-export { maskUnexpectedErrors, startSubgraphServer, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
+export { maskUnexpectedErrors, startSubgraphServer, SUBGRAPH_SECRET_HEADER, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
 export {
   ANONYMOUS,
   canRead,

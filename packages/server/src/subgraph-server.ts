@@ -4,7 +4,8 @@ import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDis
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import express from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import express, { type RequestHandler } from 'express';
 import { runInRequestScope } from '@shop/database';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode } from './errors.js';
@@ -14,6 +15,11 @@ import { viewerFromHeaders, type Viewer } from './viewer.js';
 
 /** Where and how a service listens; the part of its options every subgraph shares. */
 export interface ServeOptions {
+  /**
+   * Shared with the router, which sends it in `x-shop-subgraph-secret`: without it
+   * nobody else can call `/graphql` (and `_entities`) or claim an identity.
+   */
+  secret?: string | undefined;
   port: number;
   host?: string | undefined;
   logger: Logger;
@@ -62,6 +68,7 @@ export async function startSubgraphServer<Context extends BaseContext>(
   await server.start();
 
   mountProbes(app, options.checkReady);
+  if (options.secret) app.use('/graphql', requireRouterSecret(options.secret));
   app.use(
     '/graphql',
     // Everything done for this request (resolvers, loaders, SQL) runs in its scope.
@@ -98,5 +105,19 @@ export function maskUnexpectedErrors(logger: Logger, development: boolean) {
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.InternalServerError },
     };
+  };
+}
+
+/** The header the router authenticates itself with to a subgraph. */
+export const SUBGRAPH_SECRET_HEADER = 'x-shop-subgraph-secret';
+
+function requireRouterSecret(secret: string): RequestHandler {
+  const expected = Buffer.from(secret);
+  return (req, res, next) => {
+    const given = Buffer.from(req.get(SUBGRAPH_SECRET_HEADER) ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
+    res.status(401).json({
+      errors: [{ message: `This subgraph answers the router only (${SUBGRAPH_SECRET_HEADER} missing or wrong)`, extensions: { code: 'UNAUTHENTICATED' } }],
+    });
   };
 }

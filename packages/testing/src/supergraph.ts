@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
 import { DEFAULT_LIMITS, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
@@ -16,6 +17,8 @@ export interface TestSupergraph {
   token(sub: string, roles: Role[], expiresIn?: string): Promise<string>;
   /** SQL statements executed so far while serving requests, per subgraph (background work excluded). */
   sqlStatements(): { products: number; orders: number; payments: number };
+  /** The secret the router sends a subgraph (direct calls in tests and bench need it). */
+  subgraphSecret(name: 'products' | 'orders' | 'payments'): string;
   /** HTTP requests the router has made to subgraphs so far. */
   subgraphFetches(): number;
   stop(): Promise<void>;
@@ -56,6 +59,11 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       host: '127.0.0.1',
       jwt: { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, issuer: undefined, audience: undefined },
       subgraphUrls: {},
+      subgraphSecrets: {
+        products: randomBytes(18).toString('base64url'),
+        orders: randomBytes(18).toString('base64url'),
+        payments: randomBytes(18).toString('base64url'),
+      },
       introspection: true,
       limits: DEFAULT_LIMITS,
       maxBodyBytes: 1_048_576,
@@ -85,6 +93,11 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       payments: payments.database.statements.inRequests,
     }),
     subgraphFetches: () => router.fetches.total,
+    subgraphSecret: (name) => {
+      const secret = config.router.subgraphSecrets[name];
+      if (!secret) throw new Error(`no secret configured for the ${name} subgraph`);
+      return secret;
+    },
     async stop() {
       await supergraph.stop({ dropDatabases: config.database.kind === 'postgres' });
       if (config.events.kind === 'jetstream' && config.events.namespace) {
