@@ -47,25 +47,21 @@ export async function startPaymentsSubgraph({
   const { db } = database;
   const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, ...paymentProvider });
   const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
-  let sagaDeps: PaymentSagaDeps | undefined;
+  const sagaDeps = (notifyOutbox: () => void): PaymentSagaDeps => ({ db, provider, notifyOutbox, logger: serve.logger, maxDeliver });
   const messaging = await startMessaging({
     db,
     transport,
     logger: serve.logger,
     ...tuning,
     consumers: (notifyOutbox) => {
-      sagaDeps = { db, provider, notifyOutbox, logger: serve.logger, maxDeliver };
-      const handlers = paymentSagaHandlers(sagaDeps);
+      const handlers = paymentSagaHandlers(sagaDeps(notifyOutbox));
       return [
         { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers },
         { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers },
       ];
     },
   });
-  const reconciler = startPaymentReconciler(
-    sagaDeps ?? { db, provider, notifyOutbox: messaging.notifyOutbox, logger: serve.logger, maxDeliver },
-    reconciliation,
-  );
+  const reconciler = startPaymentReconciler(sagaDeps(messaging.notifyOutbox), reconciliation);
   const server = await startSubgraphServer({
     name: 'payments',
     typeDefs,
