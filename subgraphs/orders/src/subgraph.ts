@@ -45,10 +45,13 @@ export async function startOrdersSubgraph({
     transport,
     logger: serve.logger,
     ...tuning,
-    consumers: (notifyOutbox) => [
-      { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...orderSagaHandlers(db, notifyOutbox) } },
-      { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: orderSagaHandlers(db, notifyOutbox) },
-    ],
+    consumers: (notifyOutbox) => {
+      const saga = orderSagaHandlers(db, notifyOutbox);
+      return [
+        { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...saga } },
+        { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: saga },
+      ];
+    },
   });
   const sweeper = startOrderSweeper({ db, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, notifyOutbox: messaging.notifyOutbox, logger: serve.logger });
   const writes = { db, notifyOutbox: messaging.notifyOutbox };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isBrokenCircuitError } from 'cockatiel';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   createPaymentProviderClient,
   PaymentProviderRequestError,
@@ -9,27 +9,15 @@ import {
   type ChargeRequest,
   type PaymentProviderClientOptions,
 } from '../client.js';
-import { startPaymentProvider, type RunningPaymentProvider } from '../simulator.js';
-import { admin, sleep, testLogger } from './helpers.js';
+import { startPaymentProvider } from '../simulator.js';
+import { sleep, testLogger, useSimulator } from './helpers.js';
 
-let provider: RunningPaymentProvider;
-let control: ReturnType<typeof admin>;
-
-beforeAll(async () => {
-  provider = await startPaymentProvider({ port: 0, logger: testLogger });
-  control = admin(provider.url);
-});
-afterAll(async () => {
-  await provider.stop();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const simulator = useSimulator();
 
 /** Small delays so tests stay fast; the policy is the production one. */
 function client(overrides: Partial<PaymentProviderClientOptions> = {}) {
   return createPaymentProviderClient({
-    baseUrl: provider.url,
+    baseUrl: simulator.provider.url,
     timeoutMs: 1000,
     maxAttempts: 4,
     initialBackoffMs: 1,
@@ -58,7 +46,7 @@ describe('charge: outcomes', () => {
     const request = chargeRequest('tok_visa');
     const result = await client().charge(request);
     expect(result).toEqual({ outcome: 'succeeded', chargeId: expect.stringMatching(/^ch_/), attempts: 1 });
-    expect(await control.charges()).toEqual([
+    expect(await simulator.control.charges()).toEqual([
       { id: result.outcome === 'succeeded' ? result.chargeId : '', reference: request.reference, amount: 4200, currency: 'EUR', status: 'succeeded' },
     ]);
   });
@@ -70,16 +58,16 @@ describe('charge: outcomes', () => {
   ])('%s is a final decline (%s): not retried', async (token, code) => {
     const result = await client().charge(chargeRequest(token));
     expect(result).toEqual({ outcome: 'declined', code, attempts: 1 });
-    expect(await control.stats()).toEqual({ chargeRequests: 1, refundRequests: 0 });
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.stats()).toEqual({ chargeRequests: 1, refundRequests: 0 });
+    expect(await simulator.control.charges()).toEqual([]);
   });
 
   it('tok_processingError succeeds on the third attempt, with exactly one charge', async () => {
     const request = chargeRequest('tok_processingError');
     const result = await client().charge(request);
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 3 });
-    expect(await control.stats()).toMatchObject({ chargeRequests: 3 });
-    expect(await control.charges()).toEqual([expect.objectContaining({ reference: request.reference, status: 'succeeded' })]);
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: 3 });
+    expect(await simulator.control.charges()).toEqual([expect.objectContaining({ reference: request.reference, status: 'succeeded' })]);
   });
 
   it('gives up on tok_processingError when maxAttempts is too small, and a redelivery later succeeds', async () => {
@@ -87,12 +75,12 @@ describe('charge: outcomes', () => {
     const error = await rejection(client({ maxAttempts: 2 }).charge(request));
     expect(error).toBeInstanceOf(PaymentProviderUnavailableError);
     expect((error as PaymentProviderUnavailableError).attempts).toBe(2);
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.charges()).toEqual([]);
 
     // The message is redelivered later; the same idempotency key goes on where it stopped.
     const result = await client({ maxAttempts: 2 }).charge(request);
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('replays: the same key and body give the same charge, charged once', async () => {
@@ -100,7 +88,7 @@ describe('charge: outcomes', () => {
     const first = await client().charge(request);
     const second = await client().charge(request);
     expect(second).toEqual(first);
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('throws a non-retryable error naming status and body when a key is reused with another body', async () => {
@@ -110,15 +98,15 @@ describe('charge: outcomes', () => {
     expect(error).toBeInstanceOf(PaymentProviderRequestError);
     expect(error).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
     expect((error as Error).message).toMatch(/HTTP 422.*idempotency_key_reused/);
-    expect(await control.stats()).toMatchObject({ chargeRequests: 2 });
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: 2 });
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('does not retry a 400', async () => {
     const error = await rejection(client().charge(chargeRequest('tok_visa', { currency: 'eur' })));
     expect(error).toBeInstanceOf(PaymentProviderRequestError);
     expect(error).toMatchObject({ status: 400, code: 'invalid_request' });
-    expect(await control.stats()).toMatchObject({ chargeRequests: 1 });
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: 1 });
   });
 
   it('creates exactly one charge for 10 concurrent identical calls', async () => {
@@ -128,34 +116,34 @@ describe('charge: outcomes', () => {
     const ids = new Set(results.map((result) => (result.outcome === 'succeeded' ? result.chargeId : result.code)));
     expect(ids.size).toBe(1);
     expect([...ids][0]).toMatch(/^ch_/);
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 });
 
 describe('charge: transient failures', () => {
   it('retries injected 503s and succeeds', async () => {
-    await control.setFaults({ failNextRequests: 2 });
+    await simulator.control.setFaults({ failNextRequests: 2 });
     const result = await client().charge(chargeRequest('tok_visa'));
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 3 });
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('times out slow answers, retries, then throws PaymentProviderUnavailableError after maxAttempts', async () => {
-    await control.setFaults({ latencyMs: 300 });
+    await simulator.control.setFaults({ latencyMs: 300 });
     const request = chargeRequest('tok_visa');
     const error = await rejection(client({ timeoutMs: 50, maxAttempts: 3 }).charge(request));
     expect(error).toBeInstanceOf(PaymentProviderUnavailableError);
     expect((error as PaymentProviderUnavailableError).attempts).toBe(3);
     expect((error as Error).message).toMatch(/no answer within 50 ms/);
-    expect(await control.stats()).toMatchObject({ chargeRequests: 3 });
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: 3 });
 
     // The provider went on with the slow requests after the client gave up:
     // one charge, never two, and a later retry with the same key gets that charge.
-    await vi.waitFor(async () => expect(await control.charges()).toHaveLength(1), { timeout: 5000, interval: 20 });
-    await control.clearFaults();
+    await vi.waitFor(async () => expect(await simulator.control.charges()).toHaveLength(1), { timeout: 5000, interval: 20 });
+    await simulator.control.clearFaults();
     const retried = await client().charge(request);
-    expect(retried).toMatchObject({ outcome: 'succeeded', chargeId: (await control.charges())[0]?.id, attempts: 1 });
-    expect(await control.charges()).toHaveLength(1);
+    expect(retried).toMatchObject({ outcome: 'succeeded', chargeId: (await simulator.control.charges())[0]?.id, attempts: 1 });
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('retries network errors, then throws PaymentProviderUnavailableError', async () => {
@@ -181,7 +169,7 @@ describe('circuit breaker', () => {
   it('opens after consecutive failed attempts, fails fast, and closes once the provider is healthy', async () => {
     const halfOpenAfterMs = 400;
     const breaking = client({ maxAttempts: 2, breaker: { consecutiveFailures: 3, halfOpenAfterMs } });
-    await control.setFaults({ down: true });
+    await simulator.control.setFaults({ down: true });
 
     // Two failed attempts: still closed.
     expect(await rejection(breaking.charge(chargeRequest('tok_visa')))).toMatchObject({ attempts: 2 });
@@ -192,17 +180,17 @@ describe('circuit breaker', () => {
     expect(opening).toBeInstanceOf(PaymentProviderUnavailableError);
     expect(opening).toMatchObject({ attempts: 1 });
     expect(breaking.breakerState()).toBe('open');
-    const requestsWhenOpened = (await control.stats()).chargeRequests;
+    const requestsWhenOpened = (await simulator.control.stats()).chargeRequests;
     expect(requestsWhenOpened).toBe(3);
 
     // Open: fails fast, without an HTTP request, even once the provider is back.
-    await control.clearFaults();
+    await simulator.control.clearFaults();
     const fast = await rejection(breaking.charge(chargeRequest('tok_visa')));
     expect(fast).toBeInstanceOf(PaymentProviderUnavailableError);
     expect(fast).toMatchObject({ attempts: 0 });
     expect(isBrokenCircuitError((fast as Error).cause)).toBe(true);
     expect(await rejection(breaking.refund({ idempotencyKey: randomUUID(), chargeId: 'ch_x' }))).toMatchObject({ attempts: 0 });
-    expect(await control.stats()).toEqual({ chargeRequests: requestsWhenOpened, refundRequests: 0 });
+    expect(await simulator.control.stats()).toEqual({ chargeRequests: requestsWhenOpened, refundRequests: 0 });
 
     // After halfOpenAfterMs one test call goes through; it succeeds and closes the breaker.
     await sleep(halfOpenAfterMs + 50);
@@ -210,13 +198,13 @@ describe('circuit breaker', () => {
     const result = await breaking.charge(chargeRequest('tok_visa'));
     expect(result).toMatchObject({ outcome: 'succeeded', attempts: 1 });
     expect(breaking.breakerState()).toBe('closed');
-    expect(await control.stats()).toMatchObject({ chargeRequests: requestsWhenOpened + 1 });
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: requestsWhenOpened + 1 });
   });
 
   it('opens again when the half-open test call fails', async () => {
     const halfOpenAfterMs = 300;
     const breaking = client({ maxAttempts: 3, breaker: { consecutiveFailures: 2, halfOpenAfterMs } });
-    await control.setFaults({ down: true });
+    await simulator.control.setFaults({ down: true });
     expect(await rejection(breaking.charge(chargeRequest('tok_visa')))).toMatchObject({ attempts: 2 });
     expect(breaking.breakerState()).toBe('open');
 
@@ -224,7 +212,7 @@ describe('circuit breaker', () => {
     // One test call, which fails: open again, no further attempt.
     expect(await rejection(breaking.charge(chargeRequest('tok_visa')))).toMatchObject({ attempts: 1 });
     expect(breaking.breakerState()).toBe('open');
-    expect(await control.stats()).toMatchObject({ chargeRequests: 3 });
+    expect(await simulator.control.stats()).toMatchObject({ chargeRequests: 3 });
   });
 
   it('does not count declines or 4xx answers as failures', async () => {
@@ -248,7 +236,7 @@ describe('refund', () => {
     const chargeId = await charged();
     const result = await client().refund({ idempotencyKey: randomUUID(), chargeId });
     expect(result).toEqual({ refundId: expect.stringMatching(/^re_/), alreadyRefunded: false, attempts: 1 });
-    expect(await control.charges()).toEqual([expect.objectContaining({ id: chargeId, status: 'refunded' })]);
+    expect(await simulator.control.charges()).toEqual([expect.objectContaining({ id: chargeId, status: 'refunded' })]);
   });
 
   it('replays a refund with the same key', async () => {
@@ -267,16 +255,16 @@ describe('refund', () => {
 
   it('retries a refund through transient failures', async () => {
     const chargeId = await charged();
-    await control.setFaults({ failNextRequests: 3 });
+    await simulator.control.setFaults({ failNextRequests: 3 });
     expect(await client().refund({ idempotencyKey: randomUUID(), chargeId })).toMatchObject({ alreadyRefunded: false, attempts: 4 });
-    expect(await control.stats()).toMatchObject({ refundRequests: 4 });
+    expect(await simulator.control.stats()).toMatchObject({ refundRequests: 4 });
   });
 
   it('throws a non-retryable error for an unknown charge', async () => {
     const error = await rejection(client().refund({ idempotencyKey: randomUUID(), chargeId: 'ch_missing' }));
     expect(error).toBeInstanceOf(PaymentProviderRequestError);
     expect(error).toMatchObject({ status: 404, code: 'charge_not_found' });
-    expect(await control.stats()).toMatchObject({ refundRequests: 1 });
+    expect(await simulator.control.stats()).toMatchObject({ refundRequests: 1 });
   });
 });
 

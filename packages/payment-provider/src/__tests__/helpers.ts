@@ -1,4 +1,6 @@
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { createLogger } from '@shop/server';
+import { startPaymentProvider, type RunningPaymentProvider } from '../simulator.js';
 import type { ChargeRecord, Faults, ProviderStats } from '../simulator.js';
 
 export const testLogger = createLogger('payment-provider-test', process.env['LOG_LEVEL'] ?? 'silent');
@@ -45,4 +47,19 @@ export function admin(origin: string) {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One simulator for the test file, reset before each test. Read `.provider`
+ * and `.control` inside tests (they are set once beforeAll has run).
+ */
+export function useSimulator() {
+  const handle = {} as { provider: RunningPaymentProvider; control: ReturnType<typeof admin> };
+  beforeAll(async () => {
+    handle.provider = await startPaymentProvider({ port: 0, logger: testLogger });
+    handle.control = admin(handle.provider.url);
+  });
+  afterAll(() => handle.provider.stop());
+  beforeEach(() => handle.control.reset());
+  return handle;
 }

@@ -1,32 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startPaymentProvider, type RunningPaymentProvider } from '../simulator.js';
-import { admin, post, testLogger } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { post, useSimulator } from './helpers.js';
 
-let provider: RunningPaymentProvider;
-let control: ReturnType<typeof admin>;
-
-beforeAll(async () => {
-  provider = await startPaymentProvider({ port: 0, logger: testLogger });
-  control = admin(provider.url);
-});
-afterAll(async () => {
-  await provider.stop();
-});
-beforeEach(async () => {
-  await control.reset();
-});
+const simulator = useSimulator();
 
 function chargeBody(token: string, overrides: Record<string, unknown> = {}) {
   return { amount: 1999, currency: 'EUR', token, reference: `order-${randomUUID()}`, ...overrides };
 }
 
 function charge(body: unknown, key: string | null = randomUUID()) {
-  return post(`${provider.url}/v1/charges`, body, key === null ? {} : { 'Idempotency-Key': key });
+  return post(`${simulator.provider.url}/v1/charges`, body, key === null ? {} : { 'Idempotency-Key': key });
 }
 
 function refund(chargeId: string, key: string = randomUUID()) {
-  return post(`${provider.url}/v1/refunds`, { charge: chargeId }, { 'Idempotency-Key': key });
+  return post(`${simulator.provider.url}/v1/refunds`, { charge: chargeId }, { 'Idempotency-Key': key });
 }
 
 describe('charges: test tokens', () => {
@@ -42,7 +29,7 @@ describe('charges: test tokens', () => {
       reference: body.reference,
     });
     expect(answer.headers.get('Idempotent-Replayed')).toBeNull();
-    expect(await control.charges()).toEqual([
+    expect(await simulator.control.charges()).toEqual([
       { id: (answer.body as { id: string }).id, reference: body.reference, amount: 1999, currency: 'EUR', status: 'succeeded' },
     ]);
   });
@@ -56,7 +43,7 @@ describe('charges: test tokens', () => {
     const answer = await charge(chargeBody(token));
     expect(answer.status).toBe(402);
     expect(answer.body).toEqual({ status: 'failed', code });
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.charges()).toEqual([]);
   });
 
   it('tok_processingError fails transiently twice for a key, then succeeds once', async () => {
@@ -66,7 +53,7 @@ describe('charges: test tokens', () => {
     const second = await charge(body, key);
     expect([first.status, second.status]).toEqual([503, 503]);
     expect(first.body).toEqual({ error: 'processing_error' });
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.charges()).toEqual([]);
 
     const third = await charge(body, key);
     expect(third.status).toBe(201);
@@ -74,7 +61,7 @@ describe('charges: test tokens', () => {
     expect(fourth.status).toBe(201);
     expect(fourth.headers.get('Idempotent-Replayed')).toBe('true');
     expect(fourth.body).toEqual(third.body);
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('counts transient attempts per idempotency key', async () => {
@@ -89,7 +76,7 @@ describe('charges: validation', () => {
     const answer = await charge(chargeBody('tok_visa'), null);
     expect(answer.status).toBe(400);
     expect(answer.body).toEqual({ error: 'invalid_request', message: expect.stringContaining('Idempotency-Key') });
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.charges()).toEqual([]);
   });
 
   it.each([
@@ -132,7 +119,7 @@ describe('charges: idempotency', () => {
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('Idempotent-Replayed')).toBe('true');
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('replays a decline too', async () => {
@@ -152,7 +139,7 @@ describe('charges: idempotency', () => {
     const reused = await charge({ ...body, amount: body.amount + 1 }, key);
     expect(reused.status).toBe(422);
     expect(reused.body).toEqual({ error: 'idempotency_key_reused' });
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('ignores the order of the JSON properties when comparing bodies', async () => {
@@ -172,7 +159,7 @@ describe('charges: idempotency', () => {
     const ids = new Set(answers.map((answer) => (answer.body as { id: string }).id));
     expect(ids.size).toBe(1);
     expect(answers.filter((answer) => answer.headers.get('Idempotent-Replayed') === 'true')).toHaveLength(9);
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 
   it('serializes concurrent tok_processingError attempts: two 503s, then one charge', async () => {
@@ -180,7 +167,7 @@ describe('charges: idempotency', () => {
     const key = randomUUID();
     const answers = await Promise.all(Array.from({ length: 5 }, () => charge(body, key)));
     expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 201, 503, 503]);
-    expect(await control.charges()).toHaveLength(1);
+    expect(await simulator.control.charges()).toHaveLength(1);
   });
 });
 
@@ -195,7 +182,7 @@ describe('refunds', () => {
     const answer = await refund(chargeId);
     expect(answer.status).toBe(201);
     expect(answer.body).toEqual({ id: expect.stringMatching(/^re_[0-9a-f-]{36}$/), charge: chargeId, status: 'succeeded', amount: 1999 });
-    expect(await control.charges()).toEqual([expect.objectContaining({ id: chargeId, status: 'refunded' })]);
+    expect(await simulator.control.charges()).toEqual([expect.objectContaining({ id: chargeId, status: 'refunded' })]);
   });
 
   it('replays a refund for the same key', async () => {
@@ -224,7 +211,7 @@ describe('refunds', () => {
 
   it('requires an Idempotency-Key header', async () => {
     const chargeId = await succeededCharge();
-    const answer = await post(`${provider.url}/v1/refunds`, { charge: chargeId });
+    const answer = await post(`${simulator.provider.url}/v1/refunds`, { charge: chargeId });
     expect(answer.status).toBe(400);
   });
 
@@ -238,56 +225,56 @@ describe('refunds', () => {
 
 describe('fault injection and test controls', () => {
   it('fails the next N requests with 503 before any processing, then recovers', async () => {
-    await control.setFaults({ failNextRequests: 2 });
+    await simulator.control.setFaults({ failNextRequests: 2 });
     const body = chargeBody('tok_visa');
     const key = randomUUID();
     expect((await charge(body, key)).status).toBe(503);
     expect((await charge(body, key)).status).toBe(503);
-    expect(await control.charges()).toEqual([]);
+    expect(await simulator.control.charges()).toEqual([]);
     expect((await charge(body, key)).status).toBe(201);
-    expect(await control.stats()).toEqual({ chargeRequests: 3, refundRequests: 0 });
+    expect(await simulator.control.stats()).toEqual({ chargeRequests: 3, refundRequests: 0 });
   });
 
   it('answers every charge/refund 503 while down, and /ready says not ready', async () => {
-    await control.setFaults({ down: true });
+    await simulator.control.setFaults({ down: true });
     expect((await charge(chargeBody('tok_visa'))).status).toBe(503);
     expect((await refund('ch_x')).status).toBe(503);
-    expect((await fetch(`${provider.url}/ready`)).status).toBe(503);
-    expect((await fetch(`${provider.url}/health`)).status).toBe(200);
-    expect(await control.stats()).toEqual({ chargeRequests: 1, refundRequests: 1 });
+    expect((await fetch(`${simulator.provider.url}/ready`)).status).toBe(503);
+    expect((await fetch(`${simulator.provider.url}/health`)).status).toBe(200);
+    expect(await simulator.control.stats()).toEqual({ chargeRequests: 1, refundRequests: 1 });
 
-    await control.clearFaults();
-    expect((await fetch(`${provider.url}/ready`)).status).toBe(200);
+    await simulator.control.clearFaults();
+    expect((await fetch(`${simulator.provider.url}/ready`)).status).toBe(200);
     expect((await charge(chargeBody('tok_visa'))).status).toBe(201);
   });
 
   it('rejects unknown fault settings', async () => {
-    const answer = await post(`${provider.url}/_admin/faults`, { latency: 10 });
+    const answer = await post(`${simulator.provider.url}/_admin/faults`, { latency: 10 });
     expect(answer.status).toBe(400);
   });
 
   it('merges fault settings, and DELETE resets them', async () => {
-    await control.setFaults({ latencyMs: 5 });
-    await control.setFaults({ failNextRequests: 1 });
-    expect(await (await fetch(`${provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 5, failNextRequests: 1, down: false });
-    await control.clearFaults();
-    expect(await (await fetch(`${provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 0, failNextRequests: 0, down: false });
+    await simulator.control.setFaults({ latencyMs: 5 });
+    await simulator.control.setFaults({ failNextRequests: 1 });
+    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 5, failNextRequests: 1, down: false });
+    await simulator.control.clearFaults();
+    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 0, failNextRequests: 0, down: false });
   });
 
   it('reset forgets charges, keys and counters', async () => {
     const body = chargeBody('tok_visa');
     const key = randomUUID();
     const first = await charge(body, key);
-    await control.reset();
-    expect(await control.charges()).toEqual([]);
-    expect(await control.stats()).toEqual({ chargeRequests: 0, refundRequests: 0 });
+    await simulator.control.reset();
+    expect(await simulator.control.charges()).toEqual([]);
+    expect(await simulator.control.stats()).toEqual({ chargeRequests: 0, refundRequests: 0 });
     const afterReset = await charge(body, key);
     expect(afterReset.headers.get('Idempotent-Replayed')).toBeNull();
     expect(afterReset.body).not.toEqual(first.body);
   });
 
   it('answers unknown routes with a JSON 404', async () => {
-    const answer = await post(`${provider.url}/v1/nothing`, {});
+    const answer = await post(`${simulator.provider.url}/v1/nothing`, {});
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ error: 'not_found' });
   });
