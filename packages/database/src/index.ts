@@ -1,4 +1,3 @@
 export { databaseConfigFromEnv, type DatabaseConfig } from './config.js';
 export { createDatabaseHost, type DatabaseHost, type DatabaseHostOptions, type SubgraphDatabase } from './host.js';
-export { inRequestScope, runInRequestScope } from './request-scope.js';
 export { StatementCounter } from './statement-counter.js';

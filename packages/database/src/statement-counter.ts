@@ -6,11 +6,11 @@ import type {
   RootOperationNode,
   UnknownRow,
 } from 'kysely';
-import { inRequestScope } from './request-scope.js';
+import { currentTrace } from '@shop/observability';
 
 /**
  * Counts the SQL statements a database handle executes: all of them, and
- * those run while serving a request (see runInRequestScope). Tests use the
+ * those run while serving a request (see runInRequest). Tests use the
  * latter to prove a request costs a constant number of statements.
  */
 export class StatementCounter implements KyselyPlugin {
@@ -34,7 +34,11 @@ export class StatementCounter implements KyselyPlugin {
   // Called once per executed statement, after it ran.
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     this.#total += 1;
-    if (inRequestScope()) this.#inRequests += 1;
+    const trace = currentTrace();
+    if (!trace) return args.result;
+    // The trace's own count feeds the SQL-statements-per-request metric.
+    trace.sqlStatements += 1;
+    if (trace.origin === 'request') this.#inRequests += 1;
     return args.result;
   }
 }

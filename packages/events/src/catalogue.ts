@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { currentRequestId } from '@shop/observability';
 import { PoisonMessageError, type Delivery, type EventEnvelope } from './transport.js';
 
 /**
@@ -78,11 +79,13 @@ export interface OutgoingEvent {
   envelope: EventEnvelope;
 }
 
+/** Builds an event; it carries the id of the request whose work writes it, when there is one. */
 export function createEvent<T extends EventType>(type: T, aggregateId: string, data: EventData<T>, now = new Date()): OutgoingEvent {
   const entry = EVENT_CATALOGUE[type];
+  const requestId = currentRequestId();
   return {
     subject: entry.subject,
-    envelope: { id: randomUUID(), type, version: entry.version, occurredAt: now.toISOString(), aggregateId, data },
+    envelope: { id: randomUUID(), type, version: entry.version, occurredAt: now.toISOString(), aggregateId, ...(requestId ? { requestId } : {}), data },
   };
 }
 
@@ -92,6 +95,8 @@ const envelopeSchema = z.object({
   version: z.number().int().positive(),
   occurredAt: z.iso.datetime(),
   aggregateId: z.string(),
+  // Only for correlation: a missing or odd value never makes an event unusable.
+  requestId: z.string().optional().catch(undefined),
   data: z.unknown(),
 });
 

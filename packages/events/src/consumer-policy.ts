@@ -3,7 +3,7 @@
  * what happens after a handler outcome, and the dead-letter record.
  */
 import { assertDurableName, assertFilterSubject, filterWithin } from './subjects.js';
-import { PoisonMessageError, STREAMS, type ConsumerOptions, type DeadLetter, type Delivery } from './transport.js';
+import { PoisonMessageError, STREAMS, type ConsumerOptions, type DeadLetter, type DeadLetterCause, type Delivery } from './transport.js';
 
 export const DEFAULT_MAX_DELIVER = 5;
 export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 1000, 3000, 5000];
@@ -59,7 +59,7 @@ export function redeliveryDelay(backoffMs: readonly number[], deliveryCount: num
 export type Outcome =
   | { kind: 'ack' }
   | { kind: 'retry'; delayMs: number; reason: string }
-  | { kind: 'dead-letter'; reason: string };
+  | { kind: 'dead-letter'; reason: string; cause: DeadLetterCause };
 
 /** Runs the handler on one delivery and decides what to tell the broker. */
 export async function runHandler(options: ResolvedConsumerOptions, delivery: Delivery): Promise<Outcome> {
@@ -68,9 +68,13 @@ export async function runHandler(options: ResolvedConsumerOptions, delivery: Del
     return { kind: 'ack' };
   } catch (error) {
     const reason = describeError(error);
-    if (error instanceof PoisonMessageError) return { kind: 'dead-letter', reason };
+    if (error instanceof PoisonMessageError) return { kind: 'dead-letter', reason, cause: 'poison' };
     if (delivery.deliveryCount >= options.maxDeliver) {
-      return { kind: 'dead-letter', reason: `failed ${delivery.deliveryCount} of ${options.maxDeliver} deliveries; last: ${reason}` };
+      return {
+        kind: 'dead-letter',
+        reason: `failed ${delivery.deliveryCount} of ${options.maxDeliver} deliveries; last: ${reason}`,
+        cause: 'max_deliveries',
+      };
     }
     return { kind: 'retry', delayMs: redeliveryDelay(options.backoffMs, delivery.deliveryCount), reason };
   }

@@ -245,6 +245,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
         append(dlqLog, dlqSubject, encodeJson(letter));
         wakeMatching(dlqLog, dlqSubject);
         finish(durable, seq);
+        options.onDeadLetter?.(outcome.cause);
         break;
       }
     }

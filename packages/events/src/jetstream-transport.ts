@@ -32,6 +32,7 @@ import { assertPublishSubject, deadLetterSubject, streamForSubject } from './sub
 import {
   STREAMS,
   type ConsumerOptions,
+  type DeadLetterCause,
   type Delivery,
   type EventEnvelope,
   type EventTransport,
@@ -502,6 +503,7 @@ class JetStreamSubscription implements Subscription {
         delivery,
         `delivered ${delivery.deliveryCount} times (maxDeliver ${maxDeliver}) without an outcome: ` +
           'the handler did not finish (the process stopped or lost its NATS connection mid-delivery)',
+        'max_deliveries',
       );
       return;
     }
@@ -528,7 +530,7 @@ class JetStreamSubscription implements Subscription {
         msg.nak(outcome.delayMs);
         break;
       case 'dead-letter':
-        await this.deadLetter(msg, delivery, outcome.reason);
+        await this.deadLetter(msg, delivery, outcome.reason, outcome.cause);
         break;
     }
   }
@@ -538,7 +540,7 @@ class JetStreamSubscription implements Subscription {
    * letter is stored the message is kept (not acked), retrying while NATS is
    * away; consumption waits, which keeps order.
    */
-  private async deadLetter(msg: JsMsg, delivery: Delivery, reason: string): Promise<void> {
+  private async deadLetter(msg: JsMsg, delivery: Delivery, reason: string, cause: DeadLetterCause): Promise<void> {
     const { durable } = this.options;
     const { js, naming: names, publishTimeoutMs } = this.shared;
     const letter = deadLetterOf(durable, delivery, reason);
@@ -562,6 +564,7 @@ class JetStreamSubscription implements Subscription {
     }
     msg.term();
     this.logger.error({ ...context, reason, deadLetterSubject: subject }, 'event dead-lettered');
+    this.options.onDeadLetter?.(cause);
   }
 
   private async sleep(ms: number): Promise<void> {

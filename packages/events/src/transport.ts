@@ -13,6 +13,8 @@ export interface EventEnvelope<TData = unknown> {
   /** ISO-8601 UTC */
   occurredAt: string;
   aggregateId: string;
+  /** The request that caused this event, directly or through earlier events (x-request-id). */
+  requestId?: string;
   data: TData;
 }
 
@@ -66,7 +68,12 @@ export interface ConsumerOptions {
   maxDeliver?: number;
   /** Delay before each redelivery, ms (default [200, 1000, 3000, 5000]); the last repeats. */
   backoffMs?: number[];
+  /** Told after a message was dead-lettered (metrics). */
+  onDeadLetter?(cause: DeadLetterCause): void;
 }
+
+/** Why a message was dead-lettered: it can never be applied, or it failed every allowed delivery. */
+export type DeadLetterCause = 'poison' | 'max_deliveries';
 
 export interface Subscription {
   /** Stops taking new deliveries and waits for the one in progress. */

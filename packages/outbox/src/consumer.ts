@@ -7,26 +7,72 @@ import {
   type EventType,
   type Subscription,
 } from '@shop/events';
+import { Counter, runForEvent, type Logger, type Registry } from '@shop/observability';
 
 /** What a service does with each event type it cares about; other types on the subject are acknowledged and ignored. */
 export type EventHandlers = { [T in EventType]?: (event: DomainEventOf<T>, delivery: Delivery) => Promise<void> };
 
+/** The consumer series of docs/observability.md, registered once per service registry. */
+export interface ConsumerMetrics {
+  handled: Counter<'durable' | 'type' | 'outcome'>;
+  redeliveries: Counter<'durable'>;
+  deadLettered: Counter<'durable' | 'reason'>;
+}
+
+export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
+  const registers = [registry];
+  return {
+    handled: new Counter({
+      name: 'shop_events_handled_total',
+      help: 'Event deliveries handled, by durable consumer, event type and outcome (failed ones are redelivered or dead-lettered)',
+      labelNames: ['durable', 'type', 'outcome'],
+      registers,
+    }),
+    redeliveries: new Counter({
+      name: 'shop_event_redeliveries_total',
+      help: 'Deliveries of an event after its first (a handler failed, or the consumer stopped mid-delivery)',
+      labelNames: ['durable'],
+      registers,
+    }),
+    deadLettered: new Counter({
+      name: 'shop_events_dead_lettered_total',
+      help: 'Events moved to dlq.<durable>: poison (can never be applied) or max_deliveries',
+      labelNames: ['durable', 'reason'],
+      registers,
+    }),
+  };
+}
+
 /**
  * A durable consumer that validates every delivery against the event
  * catalogue (an invalid one is dead-lettered, never retried) and dispatches
- * it by type. Handlers make their effects idempotent with `applyOnce`.
+ * it by type. Handlers make their effects idempotent with `applyOnce`. Each
+ * event is handled under the request id it carries, so its log lines and the
+ * events it writes stay tied to the request that started it all.
  */
 export function startConsumer(
   transport: EventTransport,
-  options: Omit<ConsumerOptions, 'handle'> & { handlers: EventHandlers },
+  options: Omit<ConsumerOptions, 'handle' | 'onDeadLetter'> & { handlers: EventHandlers; metrics: ConsumerMetrics; logger: Logger },
 ): Promise<Subscription> {
-  const { handlers, ...consumer } = options;
+  const { handlers, metrics, logger, ...consumer } = options;
+  const { durable } = consumer;
   return transport.subscribe({
     ...consumer,
+    onDeadLetter: (reason) => metrics.deadLettered.inc({ durable, reason }),
     async handle(delivery) {
+      if (delivery.deliveryCount > 1) metrics.redeliveries.inc({ durable });
       const event = decodeEvent(delivery);
       const handler = handlers[event.type] as ((event: unknown, delivery: Delivery) => Promise<void>) | undefined;
-      if (handler) await handler(event, delivery);
+      await runForEvent(event.requestId, async () => {
+        try {
+          if (handler) await handler(event, delivery);
+          metrics.handled.inc({ durable, type: event.type, outcome: 'success' });
+          logger.debug({ durable, type: event.type, eventId: event.id, deliveryCount: delivery.deliveryCount }, 'event handled');
+        } catch (error) {
+          metrics.handled.inc({ durable, type: event.type, outcome: 'failed' });
+          throw error;
+        }
+      });
     },
   });
 }

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { ConsumerOptions, EventTransport, Subscription } from '@shop/events';
-import type { Logger } from '@shop/server';
-import { startConsumer, type EventHandlers } from './consumer.js';
-import { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+import { Counter, Gauge, type Logger, type Registry } from '@shop/observability';
+import { createConsumerMetrics, startConsumer, type EventHandlers } from './consumer.js';
+import { countUnpublished, startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import type { OutboxTables } from './tables.js';
 
 export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs'> {
@@ -13,6 +13,8 @@ export interface MessagingOptions {
   db: Kysely<OutboxTables>;
   transport: EventTransport;
   logger: Logger;
+  /** The service's registry: outbox and consumer series are added to it. */
+  metrics: Registry;
   /** Built once the relay exists, so handlers can wake it after they write events. */
   consumers: (notifyOutbox: () => void) => ConsumerDefinition[];
   relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'maxBackoffMs'>;
@@ -37,13 +39,36 @@ export interface Messaging {
 
 export async function startMessaging(options: MessagingOptions): Promise<Messaging> {
   const relayLogger = options.logger.child({ component: 'outbox-relay' });
-  const newRelay = () => startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, ...options.relay });
+  const published = new Counter({
+    name: 'shop_outbox_published_total',
+    help: 'Outbox rows published to the event broker and marked published',
+    registers: [options.metrics],
+  });
+  new Gauge({
+    name: 'shop_outbox_backlog',
+    help: 'Outbox rows not yet published (read at scrape time)',
+    registers: [options.metrics],
+    async collect() {
+      try {
+        this.set(await countUnpublished(options.db));
+      } catch (error) {
+        // A scrape must not fail with the database: the gauge keeps its last value.
+        relayLogger.warn({ err: error }, 'could not read the outbox backlog for /metrics');
+      }
+    },
+  });
+  const consumerMetrics = createConsumerMetrics(options.metrics);
+  const consumerLogger = options.logger.child({ component: 'consumer' });
+  const newRelay = () =>
+    startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: () => published.inc(), ...options.relay });
   let relay: OutboxRelay | null = newRelay();
   const notifyOutbox = () => relay?.wake();
   const subscriptions: Subscription[] = [];
   try {
     for (const definition of options.consumers(notifyOutbox)) {
-      subscriptions.push(await startConsumer(options.transport, { ...definition, ...options.redelivery }));
+      subscriptions.push(
+        await startConsumer(options.transport, { ...definition, ...options.redelivery, metrics: consumerMetrics, logger: consumerLogger }),
+      );
     }
   } catch (error) {
     await Promise.all(subscriptions.map((subscription) => subscription.stop()));

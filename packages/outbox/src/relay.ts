@@ -14,6 +14,8 @@ export interface OutboxRelayOptions {
   leaseMs?: number;
   /** Longest wait between attempts while the broker is away. */
   maxBackoffMs?: number;
+  /** Told after each row is published and marked (metrics). */
+  onPublished?: () => void;
 }
 
 export interface OutboxRelay {
@@ -95,6 +97,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         /* markOutboxRowPublished */
         await db.updateTable('outbox').set({ published_at: new Date(), claimed_until: null }).where('id', '=', row.id).execute();
         published += 1;
+        options.onPublished?.();
       }
     } finally {
       const unpublished = rows.slice(published).map((row) => row.id);
@@ -130,13 +133,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     async drain(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        /* countUnpublishedOutboxRows */
-        const { count } = await db
-          .selectFrom('outbox')
-          .select((eb) => eb.fn.countAll<number>().as('count'))
-          .where('published_at', 'is', null)
-          .executeTakeFirstOrThrow();
-        if (Number(count) === 0) return;
+        const count = await countUnpublished(db);
+        if (count === 0) return;
         if (Date.now() > deadline) throw new Error(`outbox still has ${count} unpublished rows after ${timeoutMs} ms`);
         wake();
         await new Promise((resolve) => setTimeout(resolve, 20));
@@ -148,4 +146,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await loop;
     },
   };
+}
+
+/** Rows written but not yet acknowledged by the broker: the outbox backlog. */
+export async function countUnpublished(db: Kysely<OutboxTables>): Promise<number> {
+  /* countUnpublishedOutboxRows */
+  const { count } = await db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.countAll<number>().as('count'))
+    .where('published_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(count);
 }

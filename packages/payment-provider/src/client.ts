@@ -25,7 +25,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { z } from 'zod';
-import type { Logger } from '@shop/server';
+import { Counter, Gauge, trackBreakerState, type Logger, type Registry } from '@shop/observability';
 
 export interface PaymentProviderClientOptions {
   /** Origin of the provider, e.g. http://127.0.0.1:4010 */
@@ -45,6 +45,8 @@ export interface PaymentProviderClientOptions {
     consecutiveFailures?: number;
   };
   logger: Logger;
+  /** Where `shop_payment_provider_*` series go (the payments service's registry). */
+  metrics?: Registry;
 }
 
 export interface ChargeRequest {
@@ -207,6 +209,20 @@ export function createPaymentProviderClient(options: PaymentProviderClientOption
   breakerPolicy.onBreak(() => logger.warn({ halfOpenAfterMs }, 'payment provider circuit breaker opened'));
   breakerPolicy.onHalfOpen(() => logger.info('payment provider circuit breaker half-open: sending a test call'));
   breakerPolicy.onReset(() => logger.info('payment provider circuit breaker closed'));
+  const calls = new Counter({
+    name: 'shop_payment_provider_calls_total',
+    help: 'Operations against the card provider (retries included in one), by outcome; rejected: the breaker was open',
+    labelNames: ['operation', 'outcome'],
+    registers: options.metrics ? [options.metrics] : [],
+  });
+  if (options.metrics) {
+    const breakerGauge = new Gauge({
+      name: 'shop_payment_provider_breaker_state',
+      help: 'Circuit breaker towards the card provider: 0 closed, 1 half-open, 2 open',
+      registers: [options.metrics],
+    });
+    trackBreakerState(breakerPolicy, breakerGauge);
+  }
 
   /** One HTTP POST attempt. Throws TransientProviderError for anything worth retrying. */
   function post(path: string, idempotencyKey: string, payload: unknown, signal: AbortSignal): Promise<ProviderResponse> {
@@ -255,8 +271,11 @@ export function createPaymentProviderClient(options: PaymentProviderClientOption
           throw error;
         }
       });
+      const declined = (result as { outcome?: string }).outcome === 'declined';
+      calls.inc({ operation, outcome: declined ? 'declined' : 'success' });
       return { result, attempts };
     } catch (error) {
+      calls.inc({ operation, outcome: isBrokenCircuitError(error) ? 'rejected' : 'error' });
       if (error instanceof TransientProviderError) {
         throw new PaymentProviderUnavailableError(
           `payment provider ${operation} gave up after ${attempts} attempt(s): ${error.message}`,

@@ -11,6 +11,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
+import { createMetricsRegistry } from '@shop/observability';
 import { listen, mountProbes, type Logger } from '@shop/server';
 
 /** Test card tokens and what they do; a public contract, documented in the README. */
@@ -331,8 +332,12 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
 
   const app = express();
   app.disable('x-powered-by');
-  mountProbes(app, async () => {
-    if (faults.down) throw new Error('payment provider is down (fault injection)');
+  mountProbes(app, {
+    checkReady: async () => {
+      if (faults.down) throw new Error('payment provider is down (fault injection)');
+    },
+    // Process metrics only: the simulator stands in for a third party.
+    metrics: createMetricsRegistry('payment-provider'),
   });
 
   app.post('/v1/charges', arrive('charge'), express.json(), injectFaults, async (req, res) => {

@@ -16,9 +16,13 @@ const PUBLIC_CODES: ReadonlySet<string> = new Set([
   ...Object.values(ErrorCode).filter((code) => code !== ErrorCode.InternalServerError),
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
+  // Apollo Server's HTTP-level refusals (a GET mutation, a malformed request): messages written for clients.
+  'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
+  // The router could not reach a subgraph: the rest of the answer stands.
+  'SUBGRAPH_UNAVAILABLE',
 ]);
 
 export function isPublicErrorCode(code: unknown): boolean {

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
+import type { Registry } from '@shop/observability';
 
 export interface ListeningServer {
   readonly httpServer: http.Server;
@@ -24,8 +25,12 @@ export async function listen(app: Express | http.RequestListener, port: number, 
   return { httpServer, origin: `http://${shownHost}:${actualPort}`, port: actualPort };
 }
 
-/** `/health` answers while the process lives; `/ready` only when `checkReady` resolves. */
-export function mountProbes(app: Express, checkReady: () => Promise<void>): void {
+/**
+ * `/health` answers while the process lives; `/ready` only when `checkReady`
+ * resolves; `/metrics` serves the service's registry to Prometheus.
+ */
+export function mountProbes(app: Express, probes: { checkReady: () => Promise<void>; metrics: Registry }): void {
+  const { checkReady, metrics } = probes;
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -36,5 +41,8 @@ export function mountProbes(app: Express, checkReady: () => Promise<void>): void
     } catch (error) {
       res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
     }
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.contentType).send(await metrics.metrics());
   });
 }

@@ -20,6 +20,7 @@ export {
   type Connection,
   type CursorPosition,
 } from './pagination.js';
+export { requestTelemetryPlugin } from './request-telemetry.js';
 export { DateTimeScalar } from './scalars.js';
 export { stopOnSignals } from './shutdown.js';
 export { maskUnexpectedErrors, startSubgraphServer, SUBGRAPH_SECRET_HEADER, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';

@@ -6,11 +6,12 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { runInRequestScope } from '@shop/database';
+import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode } from './errors.js';
 import { listen, mountProbes } from './http-server.js';
 import type { Logger } from './logger.js';
+import { requestTelemetryPlugin } from './request-telemetry.js';
 import { viewerFromHeaders, type Viewer } from './viewer.js';
 
 /** Where and how a service listens; the part of its options every subgraph shares. */
@@ -35,6 +36,8 @@ export interface SubgraphServerOptions<Context extends BaseContext> extends Serv
   createContext(viewer: Viewer): Context;
   /** Resolves when the subgraph's dependencies answer; backs `/ready`. */
   checkReady(): Promise<void>;
+  /** The subgraph's metrics registry, served on `/metrics`. */
+  metrics: Registry;
 }
 
 export interface RunningServer {
@@ -42,6 +45,8 @@ export interface RunningServer {
   /** GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
   readonly url: string;
   readonly origin: string;
+  /** What `/metrics` serves. */
+  readonly metrics: Registry;
   stop(): Promise<void>;
 }
 
@@ -63,17 +68,31 @@ export async function startSubgraphServer<Context extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces (ftv1) only serve Apollo Studio, which this project does not report to.
       ApolloServerPluginInlineTraceDisabled(),
+      requestTelemetryPlugin<Context>({ registry: options.metrics, logger: options.logger, logLevel: 'debug' }),
     ] satisfies ApolloServerPlugin<Context>[],
   });
   await server.start();
 
-  mountProbes(app, options.checkReady);
+  const sqlPerRequest = new Histogram({
+    name: 'shop_sql_statements_per_request',
+    help: 'SQL statements executed to answer one GraphQL request',
+    buckets: [0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 50],
+    registers: [options.metrics],
+  });
+  mountProbes(app, { checkReady: options.checkReady, metrics: options.metrics });
   if (options.secret) app.use('/graphql', requireRouterSecret(options.secret));
   app.use(
     '/graphql',
-    // Everything done for this request (resolvers, loaders, SQL) runs in its scope.
-    (_req, _res, next) => runInRequestScope(next),
     express.json({ limit: '5mb' }),
+    // Everything done for this request (resolvers, loaders, SQL, the events it
+    // writes, log lines) runs in its trace, under the router's request id.
+    // Entered after the body is read: body parsing runs in the socket's async
+    // context, not the request's.
+    (req, res, next) =>
+      runInRequest(acceptRequestId(req.get(REQUEST_ID_HEADER)), (trace) => {
+        res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements));
+        next();
+      }),
     expressMiddleware(server, {
       context: async ({ req }) => options.createContext(viewerFromHeaders({ get: (name) => req.get(name) })),
     }),
@@ -83,6 +102,7 @@ export async function startSubgraphServer<Context extends BaseContext>(
     name: options.name,
     url: `${listening.origin}/graphql`,
     origin: listening.origin,
+    metrics: options.metrics,
     stop: () => server.stop(),
   };
 }

@@ -3,11 +3,13 @@ import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import type { EventTransport } from '@shop/events';
 import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { catalogEventHandlers } from './catalog/catalog.events.js';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
 import { orderSagaHandlers } from './order/order.events.js';
+import { createSagaOutcomes } from './order/order.metrics.js';
 import { orderResolvers } from './order/order.resolvers.js';
 import { startOrderSweeper, type OrderSweeper } from './order/order.sweeper.js';
 import type { OrdersDatabase } from './order/order.table.js';
@@ -40,26 +42,37 @@ export async function startOrdersSubgraph({
 }: OrdersSubgraphOptions): Promise<OrdersSubgraph> {
   const database = await databaseHost.open<OrdersDatabase>('orders', migrations);
   const { db } = database;
+  const metrics = createMetricsRegistry('orders');
+  const outcomes = createSagaOutcomes(metrics);
   const messaging = await startMessaging({
     db,
     transport,
     logger: serve.logger,
+    metrics,
     ...tuning,
     consumers: (notifyOutbox) => {
-      const saga = orderSagaHandlers(db, notifyOutbox);
+      const saga = orderSagaHandlers(db, notifyOutbox, outcomes);
       return [
         { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...saga } },
         { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: saga },
       ];
     },
   });
-  const sweeper = startOrderSweeper({ db, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, notifyOutbox: messaging.notifyOutbox, logger: serve.logger });
-  const writes = { db, notifyOutbox: messaging.notifyOutbox };
+  const sweeper = startOrderSweeper({
+    db,
+    deadlineMs: sagaDeadlineMs,
+    intervalMs: sweepIntervalMs,
+    notifyOutbox: messaging.notifyOutbox,
+    outcomes,
+    logger: serve.logger,
+  });
+  const writes = { db, notifyOutbox: messaging.notifyOutbox, outcomes };
   const server = await startSubgraphServer({
     name: 'orders',
     typeDefs,
     resolvers: orderResolvers,
     createContext: (viewer) => createContext(writes, viewer),
+    metrics,
     checkReady: async () => {
       await database.ping();
       await messaging.assertHealthy();

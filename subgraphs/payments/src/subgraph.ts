@@ -4,6 +4,7 @@ import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import { DEFAULT_MAX_DELIVER, type EventTransport } from '@shop/events';
 import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
+import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
@@ -21,7 +22,7 @@ export interface PaymentsSubgraphOptions extends ServeOptions {
   /** Base URL of the card provider, e.g. http://127.0.0.1:4010 */
   paymentProviderUrl: string;
   /** Timeout, retry and breaker settings of provider calls (tests shorten them). */
-  paymentProvider?: Omit<Parameters<typeof createPaymentProviderClient>[0], 'baseUrl' | 'logger'>;
+  paymentProvider?: Omit<Parameters<typeof createPaymentProviderClient>[0], 'baseUrl' | 'logger' | 'metrics'>;
   /** How often payments of cancelled orders are reconciled, and when a PENDING one counts as abandoned. */
   reconciliation?: { intervalMs: number; stalePendingMs: number };
 }
@@ -45,13 +46,15 @@ export async function startPaymentsSubgraph({
 }: PaymentsSubgraphOptions): Promise<PaymentsSubgraph> {
   const database = await databaseHost.open<PaymentsDatabase>('payments', migrations);
   const { db } = database;
-  const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, ...paymentProvider });
+  const metrics = createMetricsRegistry('payments');
+  const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, metrics, ...paymentProvider });
   const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
   const sagaDeps = (notifyOutbox: () => void): PaymentSagaDeps => ({ db, provider, notifyOutbox, logger: serve.logger, maxDeliver });
   const messaging = await startMessaging({
     db,
     transport,
     logger: serve.logger,
+    metrics,
     ...tuning,
     consumers: (notifyOutbox) => {
       const handlers = paymentSagaHandlers(sagaDeps(notifyOutbox));
@@ -67,6 +70,7 @@ export async function startPaymentsSubgraph({
     typeDefs,
     resolvers: paymentResolvers,
     createContext: (viewer) => createContext(db, viewer),
+    metrics,
     checkReady: async () => {
       await database.ping();
       await messaging.assertHealthy();

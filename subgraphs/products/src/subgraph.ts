@@ -3,6 +3,7 @@ import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import type { EventTransport } from '@shop/events';
 import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
@@ -37,10 +38,12 @@ export async function startProductsSubgraph({
 }: ProductsSubgraphOptions): Promise<ProductsSubgraph> {
   const database = await databaseHost.open<ProductsDatabase>('products', migrations);
   const { db } = database;
+  const metrics = createMetricsRegistry('products');
   const messaging = await startMessaging({
     db,
     transport,
     logger: serve.logger,
+    metrics,
     ...tuning,
     consumers: (notifyOutbox) => [
       { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(db, notifyOutbox) },
@@ -56,6 +59,7 @@ export async function startProductsSubgraph({
     typeDefs,
     resolvers: productResolvers,
     createContext: (viewer) => createContext(writes, viewer),
+    metrics,
     checkReady: async () => {
       await database.ping();
       await messaging.assertHealthy();

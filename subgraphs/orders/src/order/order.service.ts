@@ -17,6 +17,7 @@ import {
   type Viewer,
 } from '@shop/server';
 import { findCatalogProducts } from '../catalog/catalog.repository.js';
+import type { SagaOutcomes } from './order.metrics.js';
 import type { OrderStatus } from '../__generated__/resolvers-types.js';
 import * as repository from './order.repository.js';
 import type { OrderRow, OrdersDatabase } from './order.table.js';
@@ -46,6 +47,7 @@ export async function listOrders(
 export interface WriteDeps {
   db: Db;
   notifyOutbox: () => void;
+  outcomes: SagaOutcomes;
 }
 
 export interface PlaceOrderInput {
@@ -124,7 +126,7 @@ export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer
 }
 
 /** Cancels a PENDING order for its owner or an admin; the saga releases stock and refunds any charge. */
-export async function cancelOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
+export async function cancelOrder({ db, notifyOutbox, outcomes }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
   requireUser(viewer);
   const orderId = parseId(id, 'id');
   const [order] = await repository.findOrdersByIds(db, [orderId]);
@@ -139,6 +141,7 @@ export async function cancelOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewe
     const [current] = await repository.findOrdersByIds(db, [orderId]);
     throw conflict(`Only a PENDING order can be cancelled; order ${orderId} is ${current?.status ?? 'gone'}`);
   }
+  outcomes.record('CUSTOMER_CANCELLED');
   notifyOutbox();
   return cancelled;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
 import { appendToOutbox } from '@shop/outbox';
 import type { Logger } from '@shop/server';
+import type { SagaOutcomes } from './order.metrics.js';
 import { timeOutPendingOrders } from './order.repository.js';
 import type { OrdersDatabase } from './order.table.js';
 
@@ -21,9 +22,10 @@ export function startOrderSweeper(options: {
   deadlineMs: number;
   intervalMs: number;
   notifyOutbox: () => void;
+  outcomes: SagaOutcomes;
   logger: Logger;
 }): OrderSweeper {
-  const { db, deadlineMs, notifyOutbox, logger } = options;
+  const { db, deadlineMs, notifyOutbox, outcomes, logger } = options;
   const BATCH = 100;
 
   async function sweep(): Promise<number> {
@@ -38,6 +40,7 @@ export function startOrderSweeper(options: {
         );
         return orders.length;
       });
+      outcomes.record('TIMED_OUT', timedOut);
       total += timedOut;
       if (timedOut < BATCH) break;
     }
