@@ -285,8 +285,14 @@ describe('saga deadline and dead letters', () => {
     await setProviderFaults(test, null);
     await settle(test, 30_000, { deadlineMs });
     const { order: after } = await alice.request(OrderDocument, { id: order.id });
-    expect(after?.payment).toMatchObject({ status: 'FAILED', failureReason: 'provider_unavailable' });
-    expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);
+    expect(after?.payment?.status).toBe('FAILED');
+    if (outcome.cancellationReason === 'PAYMENT_DECLINED') {
+      expect(after?.payment).toMatchObject({ failureReason: 'provider_unavailable' });
+      expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);
+    } else {
+      // On a slow run the deadline wins the race: the redelivery then finds the order cancelled.
+      expect(['provider_unavailable', 'order_cancelled']).toContain(after?.payment?.failureReason);
+    }
     expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(4);
     expect(await sagaInvariantViolations(test, { deadlineMs })).toEqual([]);
   });

@@ -1,6 +1,9 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits.js';
+import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './persisted-documents.js';
+import { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './subgraph-fetcher.js';
 
 /** Signing secret used in development when none is configured; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
@@ -23,6 +26,10 @@ export interface RouterConfig {
   limits: OperationLimits;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** The persisted-documents manifest, and whether only its documents may run (docs/persisted-documents.md). */
+  persistedDocuments: PersistedDocumentsConfig;
+  /** Timeout and circuit breaker of the router's calls to each subgraph. */
+  subgraphResilience: SubgraphResilience;
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -50,7 +57,13 @@ const envSchema = z.object({
   GRAPHQL_MAX_DIRECTIVES: z.coerce.number().int().nonnegative().default(DEFAULT_LIMITS.maxDirectives),
   GRAPHQL_MAX_COST: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxCost),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  PERSISTED_DOCUMENTS_ONLY: z.enum(['true', 'false']).default('false'),
+  PERSISTED_DOCUMENTS_MANIFEST: optional,
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.timeoutMs),
+  SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerFailures),
+  SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerHalfOpenAfterMs),
 });
+export const ROUTER_ENV_NAMES = Object.keys(envSchema.shape);
 
 /** Reads the router's settings once from the environment; throws a readable error when they are wrong. */
 export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
@@ -95,5 +108,14 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
       blockFieldSuggestions: production,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    persistedDocuments: {
+      only: e.PERSISTED_DOCUMENTS_ONLY === 'true',
+      manifestPath: e.PERSISTED_DOCUMENTS_MANIFEST ? resolve(e.PERSISTED_DOCUMENTS_MANIFEST) : DEFAULT_PERSISTED_DOCUMENTS_MANIFEST,
+    },
+    subgraphResilience: {
+      timeoutMs: e.SUBGRAPH_TIMEOUT_MS,
+      breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
+      breakerHalfOpenAfterMs: e.SUBGRAPH_BREAKER_HALF_OPEN_MS,
+    },
   };
 }

@@ -4,27 +4,41 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { listen, maskUnexpectedErrors, mountProbes, type Logger } from '@shop/server';
+import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
+import { listen, maskUnexpectedErrors, mountProbes, requestTelemetryPlugin, type Logger } from '@shop/server';
 import { createTokenVerifier } from './auth.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
 import { renderOfflineGraphiQL } from './graphiql.js';
 import { keepLimitCode, operationLimits } from './limits.js';
+import { persistedDocumentsMiddleware } from './persisted-documents.js';
 
 export interface RunningRouter {
   /** The public GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
   readonly url: string;
   readonly fetches: SubgraphFetchCounter;
+  /** What `/metrics` serves. */
+  readonly metrics: Registry;
   stop(): Promise<void>;
 }
 
 const READY_TIMEOUT_MS = 2_000;
 
-/** Serves the supergraph: `/graphql` (Sandbox for browsers in development), `/graphiql`, `/health`, `/ready`. */
+/** Serves the supergraph: `/graphql` (Sandbox for browsers in development), `/graphiql`, `/health`, `/ready`, `/metrics`. */
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
   const fetches = new SubgraphFetchCounter();
-  const { gateway, resolvedUrls } = createGateway({ subgraphUrls: config.subgraphUrls, subgraphSecrets: config.subgraphSecrets, fetches });
+  const metrics = createMetricsRegistry('router');
+  const { gateway, resolvedUrls } = createGateway({
+    subgraphUrls: config.subgraphUrls,
+    subgraphSecrets: config.subgraphSecrets,
+    resilience: config.subgraphResilience,
+    fetches,
+    metrics,
+    logger,
+  });
   const verifyToken = createTokenVerifier(config.jwt);
+  // Loaded and verified before listening: a bad manifest stops the start with nothing left open.
+  const persistedDocuments = persistedDocumentsMiddleware(config.persistedDocuments, logger);
   const app = express();
   app.disable('x-powered-by');
   const listening = await listen(app, config.port, config.host);
@@ -38,12 +52,15 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     validationRules: limits.validationRules,
     // CSRF prevention is on by default in Apollo Server 5: text/plain POSTs and GET mutations are refused.
     csrfPrevention: true,
+    // Automatic persisted queries would let any client register any query: off in persisted-documents-only mode.
+    persistedQueries: config.persistedDocuments.only ? false : undefined,
     includeStacktraceInErrorResponses: false,
     // The launcher owns shutdown (drain, then close consumers and databases, in order);
     // Apollo's own signal handlers would stop servers behind its back.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => maskErrors(keepLimitCode(formatted, error), error),
     plugins: [
+      requestTelemetryPlugin<RouterContext>({ registry: metrics, logger, logLevel: 'info' }),
       ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
       config.production
@@ -53,16 +70,19 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   });
   await server.start();
 
-  mountProbes(app, async () => {
+  mountProbes(app, {
     // Ready when the supergraph is loaded and every subgraph says it is ready.
-    const origins = [...resolvedUrls.values()].map((url) => new URL(url).origin);
-    if (origins.length === 0) throw new Error('the supergraph is not loaded');
-    await Promise.all(
-      origins.map(async (origin) => {
-        const response = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-        if (!response.ok) throw new Error(`${origin} is not ready (HTTP ${response.status})`);
-      }),
-    );
+    checkReady: async () => {
+      const origins = [...resolvedUrls.values()].map((url) => new URL(url).origin);
+      if (origins.length === 0) throw new Error('the supergraph is not loaded');
+      await Promise.all(
+        origins.map(async (origin) => {
+          const response = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+          if (!response.ok) throw new Error(`${origin} is not ready (HTTP ${response.status})`);
+        }),
+      );
+    },
+    metrics,
   });
   if (!config.production) {
     const graphiql = renderOfflineGraphiQL('/graphql');
@@ -75,9 +95,19 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   });
   app.use(
     '/graphql',
+    // The client's request id (or a new one) is answered in x-request-id, even to a refused request.
+    (req, res, next) => {
+      res.locals['requestId'] = acceptRequestId(req.get(REQUEST_ID_HEADER));
+      res.set(REQUEST_ID_HEADER, res.locals['requestId'] as string);
+      next();
+    },
     express.json({ limit: config.maxBodyBytes }),
+    // Entered once the body is read: body parsing runs in the socket's async context, not the request's.
+    (_req, res, next) => runInRequest(res.locals['requestId'] as string, () => next()),
+    // Documents sent by id are replaced by their text; in only-mode, operations not in the manifest are refused here.
+    persistedDocuments,
     expressMiddleware(server, {
-      context: async ({ req }) => ({ viewer: await verifyToken(req.get('authorization')) }),
+      context: async ({ req, res }) => ({ viewer: await verifyToken(req.get('authorization')), requestId: res.locals['requestId'] as string }),
     }),
   );
   // Body-parser failures (too large, not JSON) answered as GraphQL errors, not HTML pages.
@@ -94,5 +124,5 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
   });
 
-  return { url: `${listening.origin}/graphql`, fetches, stop: () => server.stop() };
+  return { url: `${listening.origin}/graphql`, fetches, metrics, stop: () => server.stop() };
 }

@@ -1,5 +1,5 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { print, type GraphQLFormattedError } from 'graphql';
+import { Kind, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
 
 export interface ClientOptions {
   /** The router's GraphQL endpoint, e.g. http://localhost:4000/graphql */
@@ -9,6 +9,15 @@ export interface ClientOptions {
   /** Extra headers for every request. */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /**
+   * `'hash-only'`: send each document of this SDK (those generated from
+   * `sdk/src/operations`, which carry their manifest hash) as
+   * `{ documentId: "sha256:…", variables, operationName }`, without its text;
+   * the router looks the text up in its persisted-documents manifest, and a
+   * router in persisted-documents-only mode needs it. Other documents are
+   * still sent as text. Default: every document is sent as text.
+   */
+  persistedDocuments?: 'hash-only' | undefined;
 }
 
 /** What the server answered, as is: data and errors may both be present (partial results). */
@@ -58,13 +67,13 @@ export interface ShopClient {
  */
 export function createClient(options: ClientOptions): ShopClient {
   const fetchImpl = options.fetch ?? fetch;
-  const printed = new WeakMap<object, string>();
+  const prepared = new WeakMap<object, PreparedDocument>();
 
   async function execute<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables) {
-    let query = printed.get(document);
-    if (query === undefined) {
-      query = print(document);
-      printed.set(document, query);
+    let request = prepared.get(document);
+    if (request === undefined) {
+      request = prepare(document, options.persistedDocuments);
+      prepared.set(document, request);
     }
     const response = await fetchImpl(options.url, {
       method: 'POST',
@@ -74,7 +83,7 @@ export function createClient(options: ClientOptions): ShopClient {
         ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
         ...options.headers,
       },
-      body: JSON.stringify({ query, variables: variables ?? {} }),
+      body: JSON.stringify({ ...request, variables: variables ?? {} }),
     });
     const text = await response.text();
     let body: ExecutionResult<TData>;
@@ -96,4 +105,22 @@ export function createClient(options: ClientOptions): ShopClient {
     },
     withToken: (token) => createClient({ ...options, token }),
   };
+}
+
+/** What is sent for a document, besides its variables. */
+type PreparedDocument = { query: string } | { documentId: string; operationName?: string };
+
+/**
+ * With `persistedDocuments: 'hash-only'`, a document the client preset
+ * generated with a persisted-document hash (`__meta__.hash`, "sha256:<hex>",
+ * the key of its text in the manifest) is sent by that id. Anything else is
+ * printed, as by default.
+ */
+function prepare(document: DocumentNode, mode: ClientOptions['persistedDocuments']): PreparedDocument {
+  const hash = (document as { __meta__?: { hash?: unknown } }).__meta__?.hash;
+  if (mode === 'hash-only' && typeof hash === 'string') {
+    const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+    return operation?.name ? { documentId: hash, operationName: operation.name.value } : { documentId: hash };
+  }
+  return { query: print(document) };
 }

@@ -6,16 +6,35 @@ import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
 import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
 import { startRouter, type RunningRouter } from '@shop/router';
 import type { Logger } from '@shop/server';
-import type { LauncherConfig, ServiceName } from './config.js';
+import { SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
+
+type PaymentProvider = Awaited<ReturnType<typeof startPaymentProvider>>;
+type SubgraphName = 'products' | 'orders' | 'payments';
+type RunningSubgraph = ProductsSubgraph | OrdersSubgraph | PaymentsSubgraph;
+
+interface Services {
+  'payment-provider': PaymentProvider;
+  products: ProductsSubgraph;
+  orders: OrdersSubgraph;
+  payments: PaymentsSubgraph;
+  router: RunningRouter;
+}
 
 export interface RunningSupergraph {
   readonly databaseHost: DatabaseHost;
   readonly transport: EventTransport;
-  readonly paymentProvider: Awaited<ReturnType<typeof startPaymentProvider>> | undefined;
+  readonly paymentProvider: PaymentProvider | undefined;
   readonly products: ProductsSubgraph | undefined;
   readonly orders: OrdersSubgraph | undefined;
   readonly payments: PaymentsSubgraph | undefined;
   readonly router: RunningRouter | undefined;
+  /**
+   * Stops one subgraph as a crash or a deploy would (its server drains, its
+   * consumers stop); the rest keeps running. Tests use it for outages.
+   */
+  stopSubgraph(name: SubgraphName): Promise<void>;
+  /** Starts a subgraph stopped by stopSubgraph again, on the same port. */
+  restartSubgraph(name: SubgraphName): Promise<void>;
   /** Stops the servers (draining requests), then the event transport and the databases. */
   stop(options?: { dropDatabases?: boolean }): Promise<void>;
 }
@@ -31,7 +50,6 @@ export async function startSupergraph(
   /** Tests wrap the transport to duplicate or drop deliveries. */
   hooks: { wrapTransport?: (transport: EventTransport) => EventTransport } = {},
 ): Promise<RunningSupergraph> {
-  const has = (name: ServiceName) => config.services.has(name);
   const databaseHost = await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) });
   const connected =
     config.events.kind === 'jetstream'
@@ -43,84 +61,118 @@ export async function startSupergraph(
         })
       : createInProcessTransport({ logger: logger.child({ component: 'events' }) });
   const transport = hooks.wrapTransport ? hooks.wrapTransport(connected) : connected;
-  const started: { stop(): Promise<void> }[] = [];
-  const serve = (name: 'products' | 'orders' | 'payments', port: number) => ({
+  const running: Partial<Services> = {};
+  // Where each subgraph listens once started (ports may be 0 in tests): a restart reuses it.
+  const ports = { ...config.ports };
+  const serve = (name: SubgraphName) => ({
     secret: config.router.subgraphSecrets[name],
-    port,
+    port: ports[name],
     host: config.host,
     logger: logger.child({ service: name }),
     development: !config.production,
   });
   const messaging = config.tuning?.messaging;
-  try {
-    const paymentProvider = has('payment-provider')
-      ? await startPaymentProvider({ port: config.ports.paymentProvider, host: config.host, logger: logger.child({ service: 'payment-provider' }) })
-      : undefined;
-    if (paymentProvider) started.push(paymentProvider);
-    const products = has('products')
-      ? await startProductsSubgraph({ databaseHost, transport, messaging, seedDemoData: config.seedDemoData, ...serve('products', config.ports.products) })
-      : undefined;
-    if (products) started.push(products);
-    const orders = has('orders')
-      ? await startOrdersSubgraph({
-          databaseHost,
-          transport,
-          messaging,
-          sagaDeadlineMs: config.saga.deadlineMs,
-          sweepIntervalMs: config.saga.sweepIntervalMs,
-          ...serve('orders', config.ports.orders),
-        })
-      : undefined;
-    if (orders) started.push(orders);
-    const paymentProviderUrl = config.paymentProviderUrl ?? paymentProvider?.url ?? `http://127.0.0.1:${config.ports.paymentProvider}`;
-    const payments = has('payments')
-      ? await startPaymentsSubgraph({
-          databaseHost,
-          transport,
-          messaging,
-          paymentProviderUrl,
-          paymentProvider: config.tuning?.paymentProvider,
-          ...(config.tuning?.reconciliation ? { reconciliation: config.tuning.reconciliation } : {}),
-          ...serve('payments', config.ports.payments),
-        })
-      : undefined;
-    if (payments) started.push(payments);
 
-    // Subgraphs started here are reached where they actually listen (ports may be 0 in tests).
-    const router = has('router')
-      ? await startRouter(
-          {
-            ...config.router,
-            subgraphUrls: {
-              ...config.router.subgraphUrls,
-              ...(products ? { products: products.url } : {}),
-              ...(orders ? { orders: orders.url } : {}),
-              ...(payments ? { payments: payments.url } : {}),
-            },
+  const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
+    'payment-provider': () =>
+      startPaymentProvider({ port: config.ports.paymentProvider, host: config.host, logger: logger.child({ service: 'payment-provider' }) }),
+    products: () => startProductsSubgraph({ databaseHost, transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
+    orders: () =>
+      startOrdersSubgraph({
+        databaseHost,
+        transport,
+        messaging,
+        sagaDeadlineMs: config.saga.deadlineMs,
+        sweepIntervalMs: config.saga.sweepIntervalMs,
+        ...serve('orders'),
+      }),
+    payments: () =>
+      startPaymentsSubgraph({
+        databaseHost,
+        transport,
+        messaging,
+        paymentProviderUrl: config.paymentProviderUrl ?? running['payment-provider']?.url ?? `http://127.0.0.1:${config.ports.paymentProvider}`,
+        paymentProvider: config.tuning?.paymentProvider,
+        ...(config.tuning?.reconciliation ? { reconciliation: config.tuning.reconciliation } : {}),
+        ...serve('payments'),
+      }),
+    // Subgraphs started here are reached where they actually listen.
+    router: () =>
+      startRouter(
+        {
+          ...config.router,
+          subgraphUrls: {
+            ...config.router.subgraphUrls,
+            ...(running.products ? { products: running.products.url } : {}),
+            ...(running.orders ? { orders: running.orders.url } : {}),
+            ...(running.payments ? { payments: running.payments.url } : {}),
           },
-          logger.child({ service: 'router' }),
-        )
-      : undefined;
-    if (router) started.push(router);
+        },
+        logger.child({ service: 'router' }),
+      ),
+  };
 
-    return {
-      databaseHost,
-      transport,
-      paymentProvider,
-      products,
-      orders,
-      payments,
-      router,
-      async stop(options) {
-        for (const service of started.reverse()) await service.stop();
-        await transport.close();
-        await databaseHost.close(options);
-      },
-    };
+  async function start<Name extends ServiceName>(name: Name): Promise<void> {
+    const service = await starters[name]();
+    running[name] = service;
+    if (isSubgraph(name)) ports[name] = Number(new URL((service as RunningSubgraph).origin).port);
+  }
+
+  function isSubgraph(name: ServiceName): name is SubgraphName {
+    return name === 'products' || name === 'orders' || name === 'payments';
+  }
+
+  async function stopAll(): Promise<void> {
+    for (const name of [...SERVICE_NAMES].reverse()) {
+      const service = running[name];
+      delete running[name];
+      await service?.stop();
+    }
+  }
+
+  try {
+    // SERVICE_NAMES lists the services in start order.
+    for (const name of SERVICE_NAMES) if (config.services.has(name)) await start(name);
   } catch (error) {
-    for (const service of started.reverse()) await service.stop().catch(() => undefined);
+    await stopAll().catch(() => undefined);
     await transport.close().catch(() => undefined);
     await databaseHost.close().catch(() => undefined);
     throw error;
   }
+
+  return {
+    databaseHost,
+    transport,
+    get paymentProvider() {
+      return running['payment-provider'];
+    },
+    get products() {
+      return running.products;
+    },
+    get orders() {
+      return running.orders;
+    },
+    get payments() {
+      return running.payments;
+    },
+    get router() {
+      return running.router;
+    },
+    async stopSubgraph(name) {
+      const service = running[name];
+      if (!service) throw new Error(`the ${name} subgraph is not running`);
+      delete running[name];
+      await service.stop();
+    },
+    async restartSubgraph(name) {
+      if (running[name]) throw new Error(`the ${name} subgraph is already running`);
+      if (!config.services.has(name)) throw new Error(`this supergraph does not run the ${name} subgraph`);
+      await start(name);
+    },
+    async stop(options) {
+      await stopAll();
+      await transport.close();
+      await databaseHost.close(options);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
-import { DEFAULT_LIMITS, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
+import { DEFAULT_LIMITS, DEFAULT_SUBGRAPH_RESILIENCE, DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
 import { createLogger, type Role } from '@shop/server';
 import { testDatabaseConfig, testEventsConfig } from './database.js';
@@ -67,6 +67,8 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       introspection: true,
       limits: DEFAULT_LIMITS,
       maxBodyBytes: 1_048_576,
+      subgraphResilience: DEFAULT_SUBGRAPH_RESILIENCE,
+      persistedDocuments: { only: false, manifestPath: DEFAULT_PERSISTED_DOCUMENTS_MANIFEST },
       ...routerOverrides,
     },
   };
