@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { isBrokenCircuitError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
@@ -72,11 +73,18 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     // A 4xx answer keeps the gateway's own error (masked for clients outside development).
     if (error instanceof GraphQLError && (error.extensions['response'] as { status?: number } | undefined)?.status !== undefined) throw error;
     const { subgraph } = this.#options;
-    this.#options.logger.warn({ subgraph, err: error }, 'subgraph unavailable');
+    // One line per failed call; the breaker's own log says when it opens and closes.
+    if (isBrokenCircuitError(error)) this.#options.logger.debug({ subgraph }, 'subgraph call refused: circuit breaker open');
+    else this.#options.logger.warn({ subgraph, reason: describeCause(error) }, 'subgraph unavailable');
     throw new GraphQLError(`The ${subgraph} service is unavailable; the fields it serves are missing from this answer`, {
       extensions: { code: SUBGRAPH_UNAVAILABLE, serviceName: subgraph },
     });
   }
+}
+
+/** "fetch failed: connect ECONNREFUSED 10.0.0.3:4003" rather than a stack: the cause is what an operator needs. */
+function describeCause(error: Error): string {
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 /**

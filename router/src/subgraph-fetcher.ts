@@ -15,6 +15,14 @@ export interface SubgraphResilience {
 
 export const DEFAULT_SUBGRAPH_RESILIENCE: SubgraphResilience = { timeoutMs: 10_000, breakerFailures: 5, breakerHalfOpenAfterMs: 10_000 };
 
+/** No whole answer within the timeout. */
+export class SubgraphTimeoutError extends Error {
+  override readonly name = 'SubgraphTimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
+  }
+}
+
 /** A subgraph answered 5xx: counts as a failure for its breaker. */
 export class SubgraphHttpError extends Error {
   override readonly name = 'SubgraphHttpError';
@@ -77,17 +85,22 @@ export function createSubgraphFetcher(
     let outcome = 'success';
     try {
       const response = await policy.execute(async ({ signal }) => {
-        const answer = await fetch(url, { ...init, signal } as RequestInit);
-        // The body is read under the same timeout: a subgraph that stalls mid-answer times out too.
-        const body = await answer.text();
-        if (answer.status >= 500) throw new SubgraphHttpError(answer.status);
-        return new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+        try {
+          const answer = await fetch(url, { ...init, signal } as RequestInit);
+          // The body is read under the same timeout: a subgraph that stalls mid-answer times out too.
+          const body = await answer.text();
+          if (answer.status >= 500) throw new SubgraphHttpError(answer.status);
+          return new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
+        } catch (error) {
+          if (signal.aborted) throw new SubgraphTimeoutError(options.timeoutMs);
+          throw error;
+        }
       });
       // A 4xx is the router's fault (a wrong secret, say), not the subgraph's health: not a breaker failure.
       if (!response.ok) outcome = 'error';
       return response;
     } catch (error) {
-      outcome = isBrokenCircuitError(error) ? 'rejected' : error instanceof TaskCancelledError ? 'timeout' : 'error';
+      outcome = isBrokenCircuitError(error) ? 'rejected' : error instanceof SubgraphTimeoutError || error instanceof TaskCancelledError ? 'timeout' : 'error';
       throw error;
     } finally {
       metrics.requests.inc({ subgraph, outcome });

@@ -1,5 +1,5 @@
 import { CircuitState, type CircuitBreakerPolicy } from 'cockatiel';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry, type Gauge } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
