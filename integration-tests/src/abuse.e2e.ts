@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '@shop/router';
-import { startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { OrdersDocument, PlaceOrderDocument } from '@shop/sdk';
+import { createOrderableProducts, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 
@@ -109,4 +110,47 @@ describe('operation limits in production mode: rejected before any subgraph is c
     expect(answer.codes).toEqual([]);
     expect(answer.fetches).toBe(1);
   });
+});
+
+describe('database failures in production mode', () => {
+  // Whatever reveals the internals: SQL, relation names, stack frames, file paths, addresses.
+  const LEAKS = /relation|does not exist|select|insert|orders_gone|\bat \S+ \(|\.ts:\d|node_modules|127\.0\.0\.1|localhost|postgres|pglite/i;
+
+  it('answers a generic INTERNAL_SERVER_ERROR with no stack or SQL, writes nothing, and recovers', async () => {
+    const alice = await test.customer('alice');
+    const [product] = await createOrderableProducts(test, 1, { stock: 5 });
+    const { db } = test.supergraph.orders!.database;
+    const ordersBefore = await countOrders();
+    // Break the orders database under the running service: every statement on `orders` now fails.
+    await db.schema.alterTable('orders').renameTo('orders_gone').execute();
+    try {
+      const read = await alice.execute(OrdersDocument, { first: 5 });
+      const write = await alice.execute(PlaceOrderDocument, {
+        input: { items: [{ productId: product!.id, quantity: 1 }], paymentToken: 'tok_visa', idempotencyKey: 'broken-database' },
+      });
+      // The subgraph itself, called with the router's secret, masks just the same.
+      const direct = await fetch(test.supergraph.orders!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-shop-subgraph-secret': test.subgraphSecret('orders'), 'x-shop-user-id': 'alice', 'x-shop-user-roles': 'customer' },
+        body: JSON.stringify({ query: '{ orders(first: 5) { totalCount } }' }),
+      }).then((response) => response.json() as Promise<{ errors?: { message: string; extensions?: { code?: string } }[] }>);
+      for (const answer of [read, write, direct]) {
+        expect(answer.errors?.map((error) => error.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+        expect(answer.errors?.[0]?.message).toBe('Internal server error');
+        expect(JSON.stringify(answer)).not.toMatch(LEAKS);
+      }
+    } finally {
+      await db.schema.alterTable('orders_gone').renameTo('orders').execute();
+    }
+    // Nothing half-written, and the next request is served.
+    expect(await countOrders()).toBe(ordersBefore);
+    const { orders } = await alice.request(OrdersDocument, { first: 5 });
+    expect(orders.totalCount).toBeGreaterThanOrEqual(0);
+  });
+
+  async function countOrders(): Promise<number> {
+    const { db } = test.supergraph.orders!.database;
+    const { count } = await db.selectFrom('orders').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+    return Number(count);
+  }
 });

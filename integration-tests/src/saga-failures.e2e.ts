@@ -7,6 +7,7 @@ import {
   createOrderableProducts,
   providerCharges,
   sagaInvariantViolations,
+  scrapeMetrics,
   settle,
   startTestSupergraph,
   waitForOutcome,
@@ -251,6 +252,8 @@ describe('saga deadline and dead letters', () => {
     await expect.poll(letterFor, { timeout: 15_000 }).toBeDefined();
     expect(letterFor()).toMatchObject({ subject: 'orders.order-placed', deliveryCount: 5 });
     expect(letterFor()?.reason).toMatch(/simulated bug/);
+    const products = await scrapeMetrics(test.supergraph.products!.origin);
+    expect(products.value('shop_events_dead_lettered_total', { durable: 'products-from-orders', reason: 'max_deliveries' })).toBe(1);
     // Later events flow; the stuck order is ended by the deadline.
     const next = await place(alice, product!.id);
     expect((await waitForOutcome(alice, next.id)).status).toBe('CONFIRMED');
@@ -269,6 +272,10 @@ describe('saga deadline and dead letters', () => {
         timeout: 10_000,
       })
       .toEqual(['payments-from-orders', 'products-from-orders']);
+    for (const [service, durable] of [['products', 'products-from-orders'], ['payments', 'payments-from-orders']] as const) {
+      const metrics = await scrapeMetrics(test.supergraph[service]!.origin);
+      expect(metrics.value('shop_events_dead_lettered_total', { durable, reason: 'poison' })).toBe(1);
+    }
     const order = await place(alice, product!.id);
     expect((await waitForOutcome(alice, order.id)).status).toBe('CONFIRMED');
   });
@@ -286,6 +293,10 @@ describe('saga deadline and dead letters', () => {
     await settle(test, 30_000, { deadlineMs });
     const { order: after } = await alice.request(OrderDocument, { id: order.id });
     expect(after?.payment?.status).toBe('FAILED');
+    // StockReserved was redelivered to payments while the provider stayed away.
+    const payments = await scrapeMetrics(test.supergraph.payments!.origin);
+    expect(payments.value('shop_event_redeliveries_total', { durable: 'payments-from-products' })).toBeGreaterThanOrEqual(1);
+    expect(payments.value('shop_payment_provider_calls_total', { operation: 'charge', outcome: 'error' })).toBeGreaterThanOrEqual(1);
     if (outcome.cancellationReason === 'PAYMENT_DECLINED') {
       expect(after?.payment).toMatchObject({ failureReason: 'provider_unavailable' });
       expect(after?.payment?.attempts).toBeGreaterThanOrEqual(5);

@@ -2,3 +2,4 @@ export { describeDatabase, testDatabaseConfig, testEventsConfig } from './databa
 export { createOrderableProducts, createProducts, seedOrders, waitForCatalog, type SeededOrder } from './fixtures.js';
 export { startTestSupergraph, type TestSupergraph, type TestSupergraphOptions } from './supergraph.js';
 export { providerCharges, sagaInvariantViolations, settle, waitForOutcome, type ProviderCharge } from './saga.js';
+export { scrapeMetrics, type MetricsScrape } from './metrics.js';

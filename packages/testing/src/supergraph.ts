@@ -3,7 +3,7 @@ import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
 import { DEFAULT_LIMITS, DEFAULT_SUBGRAPH_RESILIENCE, DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
-import { createLogger, type Role } from '@shop/server';
+import { createLogger, type Logger, type Role } from '@shop/server';
 import { testDatabaseConfig, testEventsConfig } from './database.js';
 
 export interface TestSupergraph {
@@ -36,6 +36,8 @@ export interface TestSupergraphOptions {
   config?: Partial<Omit<LauncherConfig, 'router'>> & { router?: Partial<RouterConfig> };
   /** Wraps the event transport (to duplicate deliveries, for instance). */
   wrapTransport?: (transport: EventTransport) => EventTransport;
+  /** Where the services log (tests that read log lines pass their own). */
+  logger?: Logger;
 }
 
 /** Starts every service in this process on free ports; `stop()` drops what it created. */
@@ -72,7 +74,7 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
       ...routerOverrides,
     },
   };
-  const logger = createLogger('test', process.env['LOG_LEVEL'] ?? 'warn');
+  const logger = options.logger ?? createLogger('test', process.env['LOG_LEVEL'] ?? 'warn');
   const supergraph = await startSupergraph(config, logger, options.wrapTransport ? { wrapTransport: options.wrapTransport } : {});
   const { router, products, orders, payments } = supergraph;
   if (!router || !products || !orders || !payments) throw new Error('the test supergraph needs every service');
