@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
-import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { DEFAULT_LIMITS } from '@shop/router';
+import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph, type TestSupergraphOptions } from '@shop/testing';
 import { runCheckout, type CheckoutResults } from './checkout.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
@@ -10,7 +11,7 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
 const SEQUENTIAL_WARMUP_REQUESTS = 3;
 const DURATION_SECONDS = durationFromEnv(process.env['BENCH_DURATION'], 5);
-const SCENARIO_NAMES = ['read', 'checkout'] as const;
+const SCENARIO_NAMES = ['read', 'security', 'checkout'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const SELECTED = scenariosFromEnv(process.env['BENCH_SCENARIOS']);
 const RESULTS_DIR = new URL('../results/', import.meta.url);
@@ -39,7 +40,7 @@ function durationFromEnv(value: string | undefined, fallback: number): number {
   return seconds;
 }
 
-/** BENCH_SCENARIOS=read,checkout (any order, either alone); both when unset. */
+/** BENCH_SCENARIOS=read,security,checkout (any subset, any order); all when unset. */
 function scenariosFromEnv(value: string | undefined): Set<ScenarioName> {
   if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES);
   const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
@@ -174,6 +175,54 @@ async function runRead(): Promise<ReadResults> {
   }
 }
 
+interface SecurityResult {
+  first: number;
+  withLimits: Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>;
+  withoutLimits: Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>;
+}
+
+/**
+ * What the router's operation limits cost: the read query through the router
+ * with the production limits (depth, aliases, directives, root fields, tokens,
+ * cost, no suggestions) and with none of them, one supergraph each, in one run.
+ */
+async function runSecurity(): Promise<SecurityResult[]> {
+  const measured: Record<'with' | 'without', Map<number, Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>>> = { with: new Map(), without: new Map() };
+  const variants: [keyof typeof measured, NonNullable<TestSupergraphOptions['config']>['router']][] = [
+    ['with', { limits: { ...DEFAULT_LIMITS, blockFieldSuggestions: true } }],
+    ['without', { operationLimitsEnabled: false }],
+  ];
+  for (const [variant, router] of variants) {
+    const test = await startTestSupergraph({ config: { router: router ?? {} } });
+    try {
+      const products = await createProducts(test.admin, ITEMS_PER_ORDER);
+      await seedOrders(test, { customerId: 'bench-customer', count: ORDER_COUNT, products });
+      const scenarios = (await buildScenarios(test)).filter((scenario) => scenario.target === 'router' && scenario.first <= 10);
+      for (const scenario of scenarios) {
+        const { expectedBody } = await countScenario(test, scenario);
+        console.error(`load: security plugins ${variant}, ${describeScenario(scenario)}…`);
+        measured[variant].set(scenario.first, await measureLatency(scenario, expectedBody));
+      }
+    } finally {
+      await test.stop();
+    }
+  }
+  const results = [...measured.with.keys()].map((first) => ({ first, withLimits: measured.with.get(first)!, withoutLimits: measured.without.get(first)! }));
+  console.log(
+    [
+      '',
+      '| router, N orders | p50 ms with limits | p50 ms without | p50 ratio | req/s with | req/s without |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...results.map(
+        ({ first, withLimits: w, withoutLimits: wo }) =>
+          `| ${first} | ${w.p50Ms} | ${wo.p50Ms} | ${(w.p50Ms / wo.p50Ms).toFixed(2)} | ${w.requestsPerSecond} | ${wo.requestsPerSecond} |`,
+      ),
+      '',
+    ].join('\n'),
+  );
+  return results;
+}
+
 async function main(): Promise<void> {
   // The harness defaults to warn; the bench's own output is the point here.
   process.env['LOG_LEVEL'] ??= 'error';
@@ -182,11 +231,12 @@ async function main(): Promise<void> {
       `scenarios: ${[...SELECTED].join(', ')}`,
   );
   // Each scenario runs on a supergraph of its own; the file holds what this run measured.
-  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & { checkout?: CheckoutResults } = {
+  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & { security?: SecurityResult[]; checkout?: CheckoutResults } = {
     date: new Date().toISOString(),
     scenarios: [...SELECTED],
   };
   if (SELECTED.has('read')) Object.assign(output, await runRead());
+  if (SELECTED.has('security')) output.security = await runSecurity();
   if (SELECTED.has('checkout')) output.checkout = await runCheckout({ durationSeconds: DURATION_SECONDS });
 
   await mkdir(RESULTS_DIR, { recursive: true });

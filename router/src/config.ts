@@ -30,6 +30,11 @@ export interface RouterConfig {
   persistedDocuments: PersistedDocumentsConfig;
   /** Timeout and circuit breaker of the router's calls to each subgraph. */
   subgraphResilience: SubgraphResilience;
+  /**
+   * false drops the operation-limit plugins and rules altogether. Only the
+   * benchmark sets it, to measure what they cost; never read from the environment.
+   */
+  operationLimitsEnabled?: boolean;
 }
 
 const port = z.coerce.number().int().min(0).max(65_535);

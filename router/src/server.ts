@@ -43,7 +43,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   app.disable('x-powered-by');
   const listening = await listen(app, config.port, config.host);
 
-  const limits = operationLimits(config.limits);
+  const limits = config.operationLimitsEnabled === false ? { parseOptions: {}, validationRules: [], plugins: [] } : operationLimits(config.limits);
   const maskErrors = maskUnexpectedErrors(logger, !config.production);
   const server = new ApolloServer<RouterContext>({
     gateway,
