@@ -61,6 +61,7 @@ const envSchema = z.object({
     .transform((value) => value.split(',').map((name) => name.trim()).filter(Boolean))
     .pipe(z.array(z.enum(SERVICE_NAMES)).min(1)),
 });
+export const LAUNCHER_ENV_NAMES = Object.keys(envSchema.shape);
 
 /** Reads the whole process's settings once; throws a readable error when they are wrong. */
 export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {

@@ -1,0 +1,65 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every service of the supergraph; a container picks its service
+# with SERVICES (products, orders, payments or router). The card provider
+# simulator runs packages/payment-provider/src/main.ts from the same image.
+# docker-compose.yml shows both; docs/deployment.md explains the rest.
+#
+# The code is TypeScript run by tsx at start (no build step), so tsx is a
+# production dependency of @shop/launcher.
+
+# ---- deps: production dependencies, installed from the lockfile ------------
+# Only the manifests are copied first: this layer (the slow one) is rebuilt
+# when a package.json or the lockfile changes, not on every source edit.
+# Every workspace's package.json is needed, or `npm ci` finds the lockfile out
+# of step with the workspaces (deploy/__tests__/deployment.test.ts checks the
+# list below against package.json's "workspaces").
+FROM node:20.20.2-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY bench/package.json bench/
+COPY integration-tests/package.json integration-tests/
+COPY packages/database/package.json packages/database/
+COPY packages/events/package.json packages/events/
+COPY packages/launcher/package.json packages/launcher/
+COPY packages/observability/package.json packages/observability/
+COPY packages/outbox/package.json packages/outbox/
+COPY packages/payment-provider/package.json packages/payment-provider/
+COPY packages/server/package.json packages/server/
+COPY packages/testing/package.json packages/testing/
+COPY router/package.json router/
+COPY schema/package.json schema/
+COPY sdk/package.json sdk/
+COPY subgraphs/orders/package.json subgraphs/orders/
+COPY subgraphs/payments/package.json subgraphs/payments/
+COPY subgraphs/products/package.json subgraphs/products/
+RUN --mount=type=cache,target=/root/.npm,sharing=locked \
+    npm ci --omit=dev --no-audit --no-fund
+
+# ---- runtime: production node_modules plus the sources ---------------------
+FROM node:20.20.2-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0
+WORKDIR /app
+# node_modules (with the workspace links) and the manifests from deps.
+COPY --from=deps /app ./
+COPY tsconfig.base.json ./
+# What the services import at run time: the shared packages, the subgraphs,
+# the router, the composed supergraph (schema/) and the persisted-documents
+# manifest the router reads (sdk/). Tests, bench and docs stay out.
+COPY packages packages
+COPY subgraphs subgraphs
+COPY router router
+COPY schema schema
+COPY sdk sdk
+# Files stay owned by root: the services only read them. tsx keeps its
+# compile cache under /tmp, the databases live in Postgres.
+USER node
+EXPOSE 4000 4001 4002 4003 4010
+# Default probe for `docker run -e SERVICES=<one service>`: /ready on that
+# service's port (the router's when SERVICES lists it). Slim images have no
+# curl, so Node's fetch does it. docker-compose.yml sets an explicit probe
+# per service, the card provider simulator's included.
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["node", "-e", "const names = (process.env.SERVICES || 'router').split(',').map((name) => name.trim()); const service = names.includes('router') ? 'router' : names[0]; const [variable, fallback] = { router: ['ROUTER_PORT', 4000], products: ['PRODUCTS_PORT', 4001], orders: ['ORDERS_PORT', 4002], payments: ['PAYMENTS_PORT', 4003], 'payment-provider': ['PAYMENT_PROVIDER_PORT', 4010] }[service] || ['ROUTER_PORT', 4000]; fetch(`http://127.0.0.1:${process.env[variable] || fallback}/ready`, { signal: AbortSignal.timeout(4000) }).then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1));"]
+CMD ["node", "--import", "tsx", "packages/launcher/src/main.ts"]
