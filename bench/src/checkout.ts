@@ -322,7 +322,7 @@ export async function runCheckout(options: { durationSeconds: number }): Promise
     const [product] = await createOrderableProducts(test, 1, { stock: PRODUCT_STOCK });
     if (!product) throw new Error('No product was created');
     const context: CheckoutResults['context'] = {
-      database: describeDatabase(test.supergraph.databaseHost.config),
+      database: describeDatabase(test.supergraph.databaseHost!.config),
       transport: test.supergraph.transport.kind === 'jetstream' ? 'NATS JetStream' : 'in-process',
       durationSeconds: options.durationSeconds,
       concurrencyLevels: CONCURRENCY_LEVELS,

@@ -138,7 +138,7 @@ async function runRead(): Promise<ReadResults> {
       node: process.version,
       cpus: os.availableParallelism(),
       cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      database: describeDatabase(test.supergraph.databaseHost.config),
+      database: describeDatabase(test.supergraph.databaseHost!.config),
       connections: CONNECTIONS,
       durationSeconds: DURATION_SECONDS,
       ordersSeeded: ORDER_COUNT,

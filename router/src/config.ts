@@ -40,11 +40,38 @@ export interface RouterConfig {
 const port = z.coerce.number().int().min(0).max(65_535);
 const optional = z.string().trim().min(1).optional();
 
+// deploy/.env.example ships public placeholders of the right length; starting with one would be a silent hole.
+const notPlaceholder = (secret: z.ZodString) =>
+  secret.refine((value) => !value.startsWith('replace-me'), 'is still the placeholder from deploy/.env.example; generate one (openssl rand -hex 32)');
+const subgraphSecret = notPlaceholder(z.string().min(16, 'subgraph secrets must be at least 16 characters')).optional();
+const subgraphSecretsSchema = z.object({
+  PRODUCTS_SUBGRAPH_SECRET: subgraphSecret,
+  ORDERS_SUBGRAPH_SECRET: subgraphSecret,
+  PAYMENTS_SUBGRAPH_SECRET: subgraphSecret,
+});
+
+/**
+ * The secrets the router sends and each subgraph expects
+ * (`<NAME>_SUBGRAPH_SECRET`); those of `required` must be set.
+ */
+export function subgraphSecretsFromEnv(env: NodeJS.ProcessEnv, required: readonly SubgraphName[]): Partial<Record<SubgraphName, string>> {
+  const parsed = subgraphSecretsSchema.safeParse(env);
+  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const given = { products: parsed.data.PRODUCTS_SUBGRAPH_SECRET, orders: parsed.data.ORDERS_SUBGRAPH_SECRET, payments: parsed.data.PAYMENTS_SUBGRAPH_SECRET };
+  const secrets: Partial<Record<SubgraphName, string>> = {};
+  for (const { name } of SUBGRAPHS) {
+    const secret = given[name];
+    if (secret) secrets[name] = secret;
+    else if (required.includes(name)) throw new Error(`Invalid configuration: set ${name.toUpperCase()}_SUBGRAPH_SECRET in production`);
+  }
+  return secrets;
+}
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   ROUTER_PORT: port.default(4000),
   HOST: z.string().default('127.0.0.1'),
-  JWT_SECRET: z.string().min(32, 'JWT_SECRET must be at least 32 characters').optional(),
+  JWT_SECRET: notPlaceholder(z.string().min(32, 'JWT_SECRET must be at least 32 characters')).optional(),
   JWT_JWKS_URL: z.url().optional(),
   JWT_ISSUER: optional,
   JWT_AUDIENCE: optional,
@@ -52,9 +79,7 @@ const envSchema = z.object({
   ORDERS_URL: z.url().optional(),
   PAYMENTS_URL: z.url().optional(),
   GRAPHQL_INTROSPECTION: z.enum(['true', 'false']).optional(),
-  PRODUCTS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
-  ORDERS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
-  PAYMENTS_SUBGRAPH_SECRET: z.string().min(16, 'subgraph secrets must be at least 16 characters').optional(),
+  ...subgraphSecretsSchema.shape,
   GRAPHQL_MAX_DEPTH: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxDepth),
   GRAPHQL_MAX_ALIASES: z.coerce.number().int().nonnegative().default(DEFAULT_LIMITS.maxAliases),
   GRAPHQL_MAX_ROOT_FIELDS: z.coerce.number().int().positive().default(DEFAULT_LIMITS.maxRootFields),
@@ -88,13 +113,8 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
     const url = overrides[name];
     if (url) subgraphUrls[name] = url;
   }
-  const secrets = { products: e.PRODUCTS_SUBGRAPH_SECRET, orders: e.ORDERS_SUBGRAPH_SECRET, payments: e.PAYMENTS_SUBGRAPH_SECRET };
-  const subgraphSecrets: RouterConfig['subgraphSecrets'] = {};
-  for (const { name } of SUBGRAPHS) {
-    const secret = secrets[name];
-    if (secret) subgraphSecrets[name] = secret;
-    else if (production) throw new Error(`Invalid router configuration: set ${name.toUpperCase()}_SUBGRAPH_SECRET in production`);
-  }
+  // In production the router authenticates to every subgraph.
+  const subgraphSecrets = subgraphSecretsFromEnv(env, production ? SUBGRAPHS.map(({ name }) => name) : []);
   return {
     production,
     port: e.ROUTER_PORT,

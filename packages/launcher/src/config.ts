@@ -4,10 +4,12 @@ import { z } from 'zod';
 import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
 import type { PaymentsSubgraphOptions } from '@shop/payments';
 import type { ProductsSubgraphOptions } from '@shop/products';
-import { routerConfigFromEnv, type RouterConfig } from '@shop/router';
+import { routerConfigFromEnv, subgraphSecretsFromEnv, type RouterConfig } from '@shop/router';
 
 export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
+export type SubgraphName = 'products' | 'orders' | 'payments';
+const SUBGRAPH_NAMES: readonly SubgraphName[] = ['products', 'orders', 'payments'];
 
 /**
  * In-process events (embedded mode) or NATS JetStream. A namespace prefixes
@@ -29,7 +31,10 @@ export interface LauncherConfig {
   seedDemoData: boolean;
   /** Which services this process runs (all of them by default; one per container in deployment). */
   services: ReadonlySet<ServiceName>;
-  router: RouterConfig;
+  /** What each subgraph expects from the router in x-shop-subgraph-secret, and what the router sends. */
+  subgraphSecrets: Partial<Record<SubgraphName, string>>;
+  /** The router's settings: read only when this process runs the router. */
+  router: RouterConfig | undefined;
   /** Relay, redelivery and provider-call tuning; only tests set it. */
   tuning?: {
     messaging?: NonNullable<ProductsSubgraphOptions['messaging']>;
@@ -70,14 +75,17 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
   const e = parsed.data;
   const production = e.NODE_ENV === 'production';
   const services = new Set(e.SERVICES);
-  const router = routerConfigFromEnv(env);
+  // A container running one subgraph needs that subgraph's secret only, not the router's settings.
+  const router = services.has('router') ? routerConfigFromEnv(env) : undefined;
+  const subgraphSecrets = subgraphSecretsFromEnv(env, production ? SUBGRAPH_NAMES.filter((name) => services.has(name)) : []);
   // A subgraph started next to the router in this process gets a random secret
   // when none is configured: nothing but this router can call it.
-  for (const name of ['products', 'orders', 'payments'] as const) {
-    if (!router.subgraphSecrets[name] && services.has(name) && services.has('router')) {
-      router.subgraphSecrets[name] = randomBytes(24).toString('base64url');
+  for (const name of SUBGRAPH_NAMES) {
+    if (!subgraphSecrets[name] && services.has(name) && services.has('router')) {
+      subgraphSecrets[name] = randomBytes(24).toString('base64url');
     }
   }
+  if (router) router.subgraphSecrets = subgraphSecrets;
   return {
     production,
     database: databaseConfigFromEnv(env, resolve(e.DATA_DIR, 'pglite')),
@@ -88,6 +96,7 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     seedDemoData: e.SEED_DEMO_DATA ?? !production,
     services,
+    subgraphSecrets,
     router,
   };
 }

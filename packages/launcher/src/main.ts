@@ -31,7 +31,7 @@ if (supergraph.router) {
   if (!config.production) {
     lines.push('', `Apollo Sandbox:   ${supergraph.router.url}  (needs internet)`, `Offline GraphiQL: ${origin}/graphiql`);
   }
-  if (!config.production && config.router.jwt.kind === 'secret') {
+  if (!config.production && config.router?.jwt.kind === 'secret') {
     const secret = config.router.jwt.secret;
     const admin = await signDevelopmentToken(secret, { sub: 'admin', roles: ['admin'] });
     const customer = await signDevelopmentToken(secret, { sub: 'alice', roles: ['customer'] });

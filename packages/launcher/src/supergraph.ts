@@ -6,10 +6,9 @@ import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
 import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
 import { startRouter, type RunningRouter } from '@shop/router';
 import type { Logger } from '@shop/server';
-import { SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
+import { SERVICE_NAMES, type LauncherConfig, type ServiceName, type SubgraphName } from './config.js';
 
 type PaymentProvider = Awaited<ReturnType<typeof startPaymentProvider>>;
-type SubgraphName = 'products' | 'orders' | 'payments';
 type RunningSubgraph = ProductsSubgraph | OrdersSubgraph | PaymentsSubgraph;
 
 interface Services {
@@ -21,7 +20,8 @@ interface Services {
 }
 
 export interface RunningSupergraph {
-  readonly databaseHost: DatabaseHost;
+  /** Absent when this process runs no subgraph (a router container, say). */
+  readonly databaseHost: DatabaseHost | undefined;
   readonly transport: EventTransport;
   readonly paymentProvider: PaymentProvider | undefined;
   readonly products: ProductsSubgraph | undefined;
@@ -50,7 +50,12 @@ export async function startSupergraph(
   /** Tests wrap the transport to duplicate or drop deliveries. */
   hooks: { wrapTransport?: (transport: EventTransport) => EventTransport } = {},
 ): Promise<RunningSupergraph> {
-  const databaseHost = await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) });
+  const runsSubgraph = [...config.services].some((name) => name === 'products' || name === 'orders' || name === 'payments');
+  const database = runsSubgraph ? await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) }) : undefined;
+  const databaseHost = () => {
+    if (!database) throw new Error('no database host: this process runs no subgraph');
+    return database;
+  };
   const connected =
     config.events.kind === 'jetstream'
       ? await connectJetStream({
@@ -65,7 +70,7 @@ export async function startSupergraph(
   // Where each subgraph listens once started (ports may be 0 in tests): a restart reuses it.
   const ports = { ...config.ports };
   const serve = (name: SubgraphName) => ({
-    secret: config.router.subgraphSecrets[name],
+    secret: config.subgraphSecrets[name],
     port: ports[name],
     host: config.host,
     logger: logger.child({ service: name }),
@@ -76,10 +81,10 @@ export async function startSupergraph(
   const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
     'payment-provider': () =>
       startPaymentProvider({ port: config.ports.paymentProvider, host: config.host, logger: logger.child({ service: 'payment-provider' }) }),
-    products: () => startProductsSubgraph({ databaseHost, transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
+    products: () => startProductsSubgraph({ databaseHost: databaseHost(), transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
     orders: () =>
       startOrdersSubgraph({
-        databaseHost,
+        databaseHost: databaseHost(),
         transport,
         messaging,
         sagaDeadlineMs: config.saga.deadlineMs,
@@ -88,7 +93,7 @@ export async function startSupergraph(
       }),
     payments: () =>
       startPaymentsSubgraph({
-        databaseHost,
+        databaseHost: databaseHost(),
         transport,
         messaging,
         paymentProviderUrl: config.paymentProviderUrl ?? running['payment-provider']?.url ?? `http://127.0.0.1:${config.ports.paymentProvider}`,
@@ -97,10 +102,12 @@ export async function startSupergraph(
         ...serve('payments'),
       }),
     // Subgraphs started here are reached where they actually listen.
-    router: () =>
-      startRouter(
+    router: () => {
+      if (!config.router) throw new Error('the router runs here but its settings were not read');
+      return startRouter(
         {
           ...config.router,
+          subgraphSecrets: config.subgraphSecrets,
           subgraphUrls: {
             ...config.router.subgraphUrls,
             ...(running.products ? { products: running.products.url } : {}),
@@ -109,7 +116,8 @@ export async function startSupergraph(
           },
         },
         logger.child({ service: 'router' }),
-      ),
+      );
+    },
   };
 
   async function start<Name extends ServiceName>(name: Name): Promise<void> {
@@ -136,12 +144,12 @@ export async function startSupergraph(
   } catch (error) {
     await stopAll().catch(() => undefined);
     await transport.close().catch(() => undefined);
-    await databaseHost.close().catch(() => undefined);
+    await database?.close().catch(() => undefined);
     throw error;
   }
 
   return {
-    databaseHost,
+    databaseHost: database,
     transport,
     get paymentProvider() {
       return running['payment-provider'];
@@ -172,7 +180,7 @@ export async function startSupergraph(
     async stop(options) {
       await stopAll();
       await transport.close();
-      await databaseHost.close(options);
+      await database?.close(options);
     },
   };
 }

@@ -33,7 +33,7 @@ const FAST_TUNING: NonNullable<LauncherConfig['tuning']> = {
 
 export interface TestSupergraphOptions {
   /** Overrides of the launcher configuration (router settings are merged). */
-  config?: Partial<Omit<LauncherConfig, 'router'>> & { router?: Partial<RouterConfig> };
+  config?: Partial<Omit<LauncherConfig, 'router' | 'subgraphSecrets'>> & { router?: Partial<RouterConfig> };
   /** Wraps the event transport (to duplicate deliveries, for instance). */
   wrapTransport?: (transport: EventTransport) => EventTransport;
   /** Where the services log (tests that read log lines pass their own). */
@@ -43,6 +43,25 @@ export interface TestSupergraphOptions {
 /** Starts every service in this process on free ports; `stop()` drops what it created. */
 export async function startTestSupergraph(options: TestSupergraphOptions = {}): Promise<TestSupergraph> {
   const { router: routerOverrides, ...overrides } = options.config ?? {};
+  const subgraphSecrets = {
+    products: randomBytes(18).toString('base64url'),
+    orders: randomBytes(18).toString('base64url'),
+    payments: randomBytes(18).toString('base64url'),
+  };
+  const routerConfig: RouterConfig = {
+    production: false,
+    port: 0,
+    host: '127.0.0.1',
+    jwt: { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, issuer: undefined, audience: undefined },
+    subgraphUrls: {},
+    subgraphSecrets,
+    introspection: true,
+    limits: DEFAULT_LIMITS,
+    maxBodyBytes: 1_048_576,
+    subgraphResilience: DEFAULT_SUBGRAPH_RESILIENCE,
+    persistedDocuments: { only: false, manifestPath: DEFAULT_PERSISTED_DOCUMENTS_MANIFEST },
+    ...routerOverrides,
+  };
   const config: LauncherConfig = {
     production: false,
     database: testDatabaseConfig(),
@@ -55,30 +74,14 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     services: new Set(['payment-provider', 'products', 'orders', 'payments', 'router']),
     tuning: FAST_TUNING,
     ...overrides,
-    router: {
-      production: false,
-      port: 0,
-      host: '127.0.0.1',
-      jwt: { kind: 'secret', secret: DEVELOPMENT_JWT_SECRET, issuer: undefined, audience: undefined },
-      subgraphUrls: {},
-      subgraphSecrets: {
-        products: randomBytes(18).toString('base64url'),
-        orders: randomBytes(18).toString('base64url'),
-        payments: randomBytes(18).toString('base64url'),
-      },
-      introspection: true,
-      limits: DEFAULT_LIMITS,
-      maxBodyBytes: 1_048_576,
-      subgraphResilience: DEFAULT_SUBGRAPH_RESILIENCE,
-      persistedDocuments: { only: false, manifestPath: DEFAULT_PERSISTED_DOCUMENTS_MANIFEST },
-      ...routerOverrides,
-    },
+    subgraphSecrets,
+    router: routerConfig,
   };
   const logger = options.logger ?? createLogger('test', process.env['LOG_LEVEL'] ?? 'warn');
   const supergraph = await startSupergraph(config, logger, options.wrapTransport ? { wrapTransport: options.wrapTransport } : {});
   const { router, products, orders, payments } = supergraph;
   if (!router || !products || !orders || !payments) throw new Error('the test supergraph needs every service');
-  const jwt = config.router.jwt;
+  const jwt = routerConfig.jwt;
   const token = (sub: string, roles: Role[], expiresIn?: string) => {
     if (jwt.kind !== 'secret') throw new Error('test tokens need a JWT secret');
     return signDevelopmentToken(jwt.secret, { sub, roles, ...(expiresIn ? { expiresIn } : {}) });
@@ -98,7 +101,7 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     }),
     subgraphFetches: () => router.fetches.total,
     subgraphSecret: (name) => {
-      const secret = config.router.subgraphSecrets[name];
+      const secret = config.subgraphSecrets[name];
       if (!secret) throw new Error(`no secret configured for the ${name} subgraph`);
       return secret;
     },
