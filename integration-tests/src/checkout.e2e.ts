@@ -4,21 +4,11 @@ import {
   OrderDocument,
   PlaceOrderDocument,
   ProductDocument,
-  ShopApiError,
   UpdateProductDocument,
   type ProductFieldsFragment,
   type ShopClient,
 } from '@shop/sdk';
-import {
-  createOrderableProducts,
-  providerCharges,
-  sagaInvariantViolations,
-  settle,
-  startTestSupergraph,
-  waitForCatalog,
-  waitForOutcome,
-  type TestSupergraph,
-} from '@shop/testing';
+import { codesOf, createOrderableProducts, providerCharges, sagaInvariantViolations, settle, startTestSupergraph, waitForCatalog, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 let alice: ShopClient;
@@ -51,12 +41,6 @@ async function setProviderFaults(faults: { latencyMs?: number; down?: boolean })
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(faults),
   });
-}
-
-async function codesOf(request: Promise<unknown>): Promise<string[]> {
-  const error = await request.then(() => null, (failure: unknown) => failure);
-  if (!(error instanceof ShopApiError)) throw new Error(`expected a ShopApiError, got ${String(error)}`);
-  return error.codes;
 }
 
 describe('checkout outcomes', () => {

@@ -5,12 +5,11 @@ import {
   CreateProductDocument,
   ProductsDocument,
   RestockProductDocument,
-  ShopApiError,
   type ShopClient,
 } from '@shop/sdk';
 import manifest from '@shop/sdk/persisted-documents.json' with { type: 'json' };
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST } from '@shop/router';
-import { startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { codesOf, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const idOf = (document: object) => (document as { __meta__: { hash: string } }).__meta__.hash;
@@ -61,15 +60,6 @@ function expectProducts(answer: Answer) {
   expect(answer.status).toBe(200);
   expect(answer.data).toMatchObject({ products: { totalCount: expect.any(Number) as unknown } });
   expect(answer.fetches).toBeGreaterThanOrEqual(1);
-}
-
-async function codesOf(request: Promise<unknown>): Promise<string[]> {
-  const error = await request.then(
-    () => null,
-    (failure: unknown) => failure,
-  );
-  if (!(error instanceof ShopApiError)) throw new Error(`expected a ShopApiError, got ${String(error)}`);
-  return error.codes;
 }
 
 describe('persisted-documents-only mode (PERSISTED_DOCUMENTS_ONLY=true)', () => {

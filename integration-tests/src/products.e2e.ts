@@ -4,11 +4,10 @@ import {
   ProductDocument,
   ProductsDocument,
   RestockProductDocument,
-  ShopApiError,
   UpdateProductDocument,
   type ShopClient,
 } from '@shop/sdk';
-import { createProducts, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { codesOf, createProducts, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 let customer: ShopClient;
@@ -18,16 +17,6 @@ beforeAll(async () => {
   customer = await test.customer('alice');
 });
 afterAll(() => test?.stop());
-
-/** The `extensions.code` of every error a failing request returned. */
-async function codesOf(request: Promise<unknown>): Promise<string[]> {
-  const error = await request.then(
-    () => null,
-    (failure: unknown) => failure,
-  );
-  if (!(error instanceof ShopApiError)) throw new Error(`expected a ShopApiError, got ${String(error)}`);
-  return error.codes;
-}
 
 describe('catalog reads', () => {
   it('pages through active products newest first with opaque cursors and a total count', async () => {

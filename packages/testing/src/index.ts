@@ -3,3 +3,4 @@ export { createOrderableProducts, createProducts, seedOrders, waitForCatalog, ty
 export { startTestSupergraph, type TestSupergraph, type TestSupergraphOptions } from './supergraph.js';
 export { providerCharges, sagaInvariantViolations, settle, waitForOutcome, type ProviderCharge } from './saga.js';
 export { scrapeMetrics, type MetricsScrape } from './metrics.js';
+export { codesOf } from './errors.js';
