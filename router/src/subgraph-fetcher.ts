@@ -95,7 +95,9 @@ export function createSubgraphFetcher(
           if (signal.aborted) throw new SubgraphTimeoutError(options.timeoutMs);
           throw error;
         }
-      });
+        // A signal of its own per call: without one, cockatiel hangs every
+        // concurrent call's listener on one shared signal (MaxListenersExceededWarning).
+      }, new AbortController().signal);
       // A 4xx is the router's fault (a wrong secret, say), not the subgraph's health: not a breaker failure.
       if (!response.ok) outcome = 'error';
       return response;
