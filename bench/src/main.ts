@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { DEFAULT_LIMITS } from '@shop/router';
-import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph, type TestSupergraphOptions } from '@shop/testing';
+import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 import { runCheckout, type CheckoutResults } from './checkout.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
@@ -175,52 +175,76 @@ async function runRead(): Promise<ReadResults> {
   }
 }
 
+type Latency = Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>;
+
 interface SecurityResult {
   first: number;
-  withLimits: Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>;
-  withoutLimits: Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>;
+  /** One measurement per round, rounds alternating between the two routers. */
+  withLimits: Latency[];
+  withoutLimits: Latency[];
+}
+
+const SECURITY_ROUNDS = 3;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**
- * What the router's operation limits cost: the read query through the router
+ * What the router's operation limits cost: the read query through a router
  * with the production limits (depth, aliases, directives, root fields, tokens,
- * cost, no suggestions) and with none of them, one supergraph each, in one run.
+ * cost, no suggestions) and through one with none of them. Both supergraphs
+ * run side by side with the same data, and the load alternates between them
+ * for SECURITY_ROUNDS rounds, so drift on a shared machine hits both alike.
  */
 async function runSecurity(): Promise<SecurityResult[]> {
-  const measured: Record<'with' | 'without', Map<number, Pick<ScenarioResult, 'p50Ms' | 'p99Ms' | 'requestsPerSecond'>>> = { with: new Map(), without: new Map() };
-  const variants: [keyof typeof measured, NonNullable<TestSupergraphOptions['config']>['router']][] = [
-    ['with', { limits: { ...DEFAULT_LIMITS, blockFieldSuggestions: true } }],
-    ['without', { operationLimitsEnabled: false }],
-  ];
-  for (const [variant, router] of variants) {
-    const test = await startTestSupergraph({ config: { router: router ?? {} } });
-    try {
+  const variants = {
+    with: await startTestSupergraph({ config: { router: { limits: { ...DEFAULT_LIMITS, blockFieldSuggestions: true } } } }),
+    without: await startTestSupergraph({ config: { router: { operationLimitsEnabled: false } } }),
+  };
+  try {
+    const scenarios: Record<keyof typeof variants, { scenario: Scenario; expectedBody: string }[]> = { with: [], without: [] };
+    for (const [variant, test] of Object.entries(variants) as [keyof typeof variants, TestSupergraph][]) {
       const products = await createProducts(test.admin, ITEMS_PER_ORDER);
       await seedOrders(test, { customerId: 'bench-customer', count: ORDER_COUNT, products });
-      const scenarios = (await buildScenarios(test)).filter((scenario) => scenario.target === 'router' && scenario.first <= 10);
-      for (const scenario of scenarios) {
-        const { expectedBody } = await countScenario(test, scenario);
-        console.error(`load: security plugins ${variant}, ${describeScenario(scenario)}…`);
-        measured[variant].set(scenario.first, await measureLatency(scenario, expectedBody));
+      for (const scenario of (await buildScenarios(test)).filter((candidate) => candidate.target === 'router' && candidate.first <= 10)) {
+        scenarios[variant].push({ scenario, ...(await countScenario(test, scenario)) });
       }
-    } finally {
-      await test.stop();
     }
+    const results: SecurityResult[] = scenarios.with.map(({ scenario }) => ({ first: scenario.first, withLimits: [], withoutLimits: [] }));
+    for (let round = 1; round <= SECURITY_ROUNDS; round += 1) {
+      for (const [index, result] of results.entries()) {
+        for (const variant of ['with', 'without'] as const) {
+          const { scenario, expectedBody } = scenarios[variant][index]!;
+          console.error(`load: round ${round}, operation limits ${variant === 'with' ? 'on' : 'off'}, ${describeScenario(scenario)}…`);
+          const latency = await measureLatency(scenario, expectedBody);
+          (variant === 'with' ? result.withLimits : result.withoutLimits).push(latency);
+        }
+      }
+    }
+    const p50s = (runs: Latency[]) => runs.map((run) => run.p50Ms);
+    console.log(
+      [
+        '',
+        `Operation limits on vs off, router, ${SECURITY_ROUNDS} alternating rounds of ${DURATION_SECONDS} s each:`,
+        '',
+        '| N orders | p50 ms with limits (per round) | p50 ms without (per round) | median with | median without | ratio | req/s with (median) | req/s without (median) |',
+        '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+        ...results.map(({ first, withLimits, withoutLimits }) => {
+          const [on, off] = [median(p50s(withLimits)), median(p50s(withoutLimits))];
+          const rps = (runs: Latency[]) => median(runs.map((run) => run.requestsPerSecond));
+          return `| ${first} | ${p50s(withLimits).join(', ')} | ${p50s(withoutLimits).join(', ')} | ${on} | ${off} | ${(on / off).toFixed(2)} | ${rps(withLimits)} | ${rps(withoutLimits)} |`;
+        }),
+        '',
+      ].join('\n'),
+    );
+    return results;
+  } finally {
+    await variants.with.stop();
+    await variants.without.stop();
   }
-  const results = [...measured.with.keys()].map((first) => ({ first, withLimits: measured.with.get(first)!, withoutLimits: measured.without.get(first)! }));
-  console.log(
-    [
-      '',
-      '| router, N orders | p50 ms with limits | p50 ms without | p50 ratio | req/s with | req/s without |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...results.map(
-        ({ first, withLimits: w, withoutLimits: wo }) =>
-          `| ${first} | ${w.p50Ms} | ${wo.p50Ms} | ${(w.p50Ms / wo.p50Ms).toFixed(2)} | ${w.requestsPerSecond} | ${wo.requestsPerSecond} |`,
-      ),
-      '',
-    ].join('\n'),
-  );
-  return results;
 }
 
 async function main(): Promise<void> {
