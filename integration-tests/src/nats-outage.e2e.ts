@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createPrivateNats, NATS_SERVER_BIN, natsServerAvailable, type PrivateNats } from '@shop/events/testing';
 import { OrderDocument, PlaceOrderDocument, ProductDocument } from '@shop/sdk';
-import { createOrderableProducts, sagaInvariantViolations, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
+import { createOrderableProducts, sagaInvariantViolations, scrapeMetrics, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 // Stopping NATS must not touch the machine's shared server: this test runs its own.
 const skipReason = natsServerAvailable ? '' : `needs a nats-server binary at ${NATS_SERVER_BIN} (set NATS_SERVER_BIN)`;
@@ -41,10 +41,19 @@ it.skipIf(Boolean(skipReason))('accepts orders while NATS is away, loses none, a
   for (const id of during) expect((await alice.request(OrderDocument, { id })).order?.status).toBe('PENDING');
   const waiting = await test.supergraph.orders!.database.db.selectFrom('outbox').select('id').where('published_at', 'is', null).execute();
   expect(waiting.length).toBe(5);
+  // /ready says so, on the subgraphs and on the router, and /metrics shows the backlog.
+  const orders = test.supergraph.orders!.origin;
+  const router = new URL(test.url).origin;
+  const notReady = await fetch(`${orders}/ready`);
+  expect(notReady.status).toBe(503);
+  expect(((await notReady.json()) as { reason: string }).reason).toMatch(/event broker/);
+  expect((await fetch(`${router}/ready`)).status).toBe(503);
+  expect((await scrapeMetrics(orders)).value('shop_outbox_backlog')).toBe(5);
 
   await nats.start();
   const outcomes = await Promise.all(during.map((id) => waitForOutcome(alice, id, 60_000)));
   expect(outcomes.map((order) => order.status)).toEqual(Array(5).fill('CONFIRMED'));
+  await expect.poll(async () => (await fetch(`${router}/ready`)).status, { timeout: 10_000 }).toBe(200);
   await settle(test);
   expect((await test.anonymous.request(ProductDocument, { id: product!.id })).product?.stock).toBe(20 - 1 - 10);
   expect(await sagaInvariantViolations(test)).toEqual([]);

@@ -33,6 +33,9 @@ async function paymentsBreaker(): Promise<{ state: number; rejected: number }> {
 describe('a subgraph stopped mid-run', () => {
   it('leaves queries that do not need it unaffected, answers partial data for those that do, opens its breaker, and recovers', async () => {
     await test.supergraph.stopSubgraph('payments');
+    const notReady = await fetch(`${routerOrigin}/ready`);
+    expect(notReady.status).toBe(503);
+    expect(((await notReady.json()) as { reason: string }).reason).toMatch(/fetch failed|not ready/);
 
     // products and orders alone: as if nothing happened.
     const products = await test.anonymous.execute(ProductsDocument, { first: 5 });
@@ -74,6 +77,7 @@ describe('a subgraph stopped mid-run', () => {
       .poll(async () => (await alice.execute(OrderDocument, { id: confirmedOrderId })).errors, { timeout: 10_000, interval: 200 })
       .toBeUndefined();
     expect((await paymentsBreaker()).state).toBe(0);
+    expect((await fetch(`${routerOrigin}/ready`)).status).toBe(200);
     const recovered = await alice.request(OrderDocument, { id: confirmedOrderId });
     expect(recovered.order?.payment?.status).toBe('SUCCEEDED');
 
