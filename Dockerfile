@@ -55,7 +55,7 @@ COPY sdk sdk
 # Files stay owned by root: the services only read them. tsx keeps its
 # compile cache under /tmp, the databases live in Postgres.
 USER node
-EXPOSE 4000 4001 4002 4003 4010
+EXPOSE 4000 4001 4002 4003 4010 9464
 # Default probe for `docker run -e SERVICES=<one service>`: /ready on that
 # service's port (the router's when SERVICES lists it). Slim images have no
 # curl, so Node's fetch does it. docker-compose.yml sets an explicit probe

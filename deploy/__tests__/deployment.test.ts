@@ -261,6 +261,12 @@ function portOf(name: ServiceName): number {
   return Number(value);
 }
 
+/** Where a service serves /metrics: the router on ROUTER_METRICS_PORT (kept off its public port), the others on their own port. */
+function metricsPortOf(name: ServiceName): number {
+  const dedicated = name === 'router' ? environmentOf(name)['ROUTER_METRICS_PORT'] : undefined;
+  return dedicated ? Number(dedicated) : portOf(name);
+}
+
 const SUBGRAPH_NAMES = SUBGRAPHS.map((subgraph) => subgraph.name);
 const LAUNCHER_SERVICES = SERVICE_NAMES.filter((name) => !service(name).command);
 
@@ -641,16 +647,18 @@ describe('deploy/.env.example', () => {
 });
 
 describe('Prometheus', () => {
-  it('scrapes /metrics of each app service on the port that service listens on', () => {
+  it('scrapes /metrics of each app service on the port that service serves it on', () => {
     const targets = scrapeTargets();
     for (const name of SERVICE_NAMES) {
       const found = targets.filter((target) => target.host === name);
       expect(found.length, `${name} is scraped`).toBeGreaterThan(0);
       for (const target of found) {
-        expect(target.port, `${target.job}: port of ${name}`).toBe(portOf(name));
+        expect(target.port, `${target.job}: metrics port of ${name}`).toBe(metricsPortOf(name));
         expect(target.path).toBe('/metrics');
       }
     }
+    // The router faces the internet: its metrics listen apart from its public port.
+    expect(metricsPortOf('router')).not.toBe(portOf('router'));
     // No target names a compose service that does not exist.
     for (const { host } of targets) if (host !== 'localhost') expect(services, host).toHaveProperty(host);
   });

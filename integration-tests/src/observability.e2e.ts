@@ -138,3 +138,22 @@ describe('/metrics', () => {
     expect(delta('orders', 'shop_outbox_published_total')).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('/metrics of a router facing the internet (ROUTER_METRICS_PORT)', () => {
+  let exposed: TestSupergraph;
+  beforeAll(async () => {
+    exposed = await startTestSupergraph({ config: { router: { metricsPort: 0 } } });
+  });
+  afterAll(() => exposed?.stop());
+
+  it('serves /metrics on the metrics port only, not on the public one', async () => {
+    const router = exposed.supergraph.router!;
+    await exposed.anonymous.request(ProductsDocument, { first: 1 });
+    expect((await fetch(`${origin(router.url)}/metrics`)).status).toBe(404);
+    expect(router.metricsOrigin).not.toBe(origin(router.url));
+    const scrape = await scrapeMetrics(router.metricsOrigin);
+    expect(scrape.value('shop_graphql_requests_total', { operation: 'Products', outcome: 'success', service: 'router' })).toBe(1);
+    // The probes stay on the public port.
+    expect((await fetch(`${origin(router.url)}/health`)).status).toBe(200);
+  });
+});

@@ -31,6 +31,11 @@ export interface RouterConfig {
   /** Timeout and circuit breaker of the router's calls to each subgraph. */
   subgraphResilience: SubgraphResilience;
   /**
+   * Serve `/metrics` on this port instead of the public one, so it stays
+   * inside the network while the router faces the internet.
+   */
+  metricsPort?: number | undefined;
+  /**
    * false drops the operation-limit plugins and rules altogether. Only the
    * benchmark sets it, to measure what they cost; never read from the environment.
    */
@@ -70,6 +75,7 @@ export function subgraphSecretsFromEnv(env: NodeJS.ProcessEnv, required: readonl
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   ROUTER_PORT: port.default(4000),
+  ROUTER_METRICS_PORT: port.optional(),
   HOST: z.string().default('127.0.0.1'),
   JWT_SECRET: notPlaceholder(z.string().min(32, 'JWT_SECRET must be at least 32 characters')).optional(),
   JWT_JWKS_URL: z.url().optional(),
@@ -133,6 +139,7 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
       blockFieldSuggestions: production,
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
+    metricsPort: e.ROUTER_METRICS_PORT,
     persistedDocuments: {
       only: e.PERSISTED_DOCUMENTS_ONLY === 'true',
       manifestPath: e.PERSISTED_DOCUMENTS_MANIFEST ? resolve(e.PERSISTED_DOCUMENTS_MANIFEST) : DEFAULT_PERSISTED_DOCUMENTS_MANIFEST,

@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
-import { listen, maskUnexpectedErrors, mountProbes, requestTelemetryPlugin, type Logger } from '@shop/server';
+import { listen, maskUnexpectedErrors, mountMetrics, mountProbes, requestTelemetryPlugin, type ListeningServer, type Logger } from '@shop/server';
 import { createTokenVerifier } from './auth.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
@@ -19,6 +19,8 @@ export interface RunningRouter {
   readonly fetches: SubgraphFetchCounter;
   /** What `/metrics` serves. */
   readonly metrics: Registry;
+  /** Where `/metrics` is served: the public origin, or the one of ROUTER_METRICS_PORT. */
+  readonly metricsOrigin: string;
   stop(): Promise<void>;
 }
 
@@ -82,8 +84,21 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
         }),
       );
     },
-    metrics,
+    // On the public port only when no metrics port is configured.
+    ...(config.metricsPort === undefined ? { metrics } : {}),
   });
+  let metricsListener: ListeningServer | undefined;
+  if (config.metricsPort !== undefined) {
+    const metricsApp = express();
+    metricsApp.disable('x-powered-by');
+    mountMetrics(metricsApp, metrics);
+    try {
+      metricsListener = await listen(metricsApp, config.metricsPort, config.host);
+    } catch (error) {
+      await server.stop(); // the public listener is already up: leave nothing open
+      throw error;
+    }
+  }
   if (!config.production) {
     const graphiql = renderOfflineGraphiQL('/graphql');
     app.get('/graphiql', (_req, res) => {
@@ -124,5 +139,20 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     });
   });
 
-  return { url: `${listening.origin}/graphql`, fetches, metrics, stop: () => server.stop() };
+  return {
+    url: `${listening.origin}/graphql`,
+    fetches,
+    metrics,
+    metricsOrigin: metricsListener?.origin ?? listening.origin,
+    async stop() {
+      await server.stop();
+      if (metricsListener) {
+        const { httpServer } = metricsListener;
+        await new Promise((resolve) => {
+          httpServer.close(resolve);
+          httpServer.closeAllConnections();
+        });
+      }
+    },
+  };
 }

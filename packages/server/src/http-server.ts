@@ -27,9 +27,10 @@ export async function listen(app: Express | http.RequestListener, port: number, 
 
 /**
  * `/health` answers while the process lives; `/ready` only when `checkReady`
- * resolves; `/metrics` serves the service's registry to Prometheus.
+ * resolves; `/metrics` serves the service's registry to Prometheus, unless
+ * `metrics` is left out (the router can serve it on a port of its own).
  */
-export function mountProbes(app: Express, probes: { checkReady: () => Promise<void>; metrics: Registry }): void {
+export function mountProbes(app: Express, probes: { checkReady: () => Promise<void>; metrics?: Registry }): void {
   const { checkReady, metrics } = probes;
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -42,6 +43,11 @@ export function mountProbes(app: Express, probes: { checkReady: () => Promise<vo
       res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
     }
   });
+  if (metrics) mountMetrics(app, metrics);
+}
+
+/** `/metrics`: the registry in Prometheus text format. */
+export function mountMetrics(app: Express, metrics: Registry): void {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.contentType).send(await metrics.metrics());
   });

@@ -7,7 +7,7 @@ export {
   isUniqueViolation,
   unauthenticated,
 } from './errors.js';
-export { listen, mountProbes, type ListeningServer } from './http-server.js';
+export { listen, mountMetrics, mountProbes, type ListeningServer } from './http-server.js';
 export { createLogger, type Logger } from './logger.js';
 export {
   decodeCursor,
