@@ -27,6 +27,8 @@ export interface LauncherConfig {
   /** Where payments reaches the card provider; the simulator started here when unset. */
   paymentProviderUrl: string | undefined;
   saga: { deadlineMs: number; sweepIntervalMs: number };
+  /** How long published outbox rows and inbox records are kept before the hourly retention job deletes them. */
+  eventRetentionMs: number;
   /** Fill an empty catalog with demo products. */
   seedDemoData: boolean;
   /** Which services this process runs (all of them by default; one per container in deployment). */
@@ -59,6 +61,8 @@ const envSchema = z.object({
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').optional(),
   SAGA_DEADLINE_MS: z.coerce.number().int().min(100).default(120_000),
   SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  // The inbox deduplicates redeliveries: keep it longer than any outage a service could come back from.
+  EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
   SEED_DEMO_DATA: bool.optional(),
   SERVICES: z
     .string()
@@ -94,6 +98,7 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     ports: { products: e.PRODUCTS_PORT, orders: e.ORDERS_PORT, payments: e.PAYMENTS_PORT, paymentProvider: e.PAYMENT_PROVIDER_PORT },
     paymentProviderUrl: e.PAYMENT_PROVIDER_URL,
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
+    eventRetentionMs: e.EVENT_RETENTION_HOURS * 3_600_000,
     seedDemoData: e.SEED_DEMO_DATA ?? !production,
     services,
     subgraphSecrets,

@@ -1,6 +1,7 @@
 import { createDatabaseHost, type DatabaseHost } from '@shop/database';
 import { connectJetStream, createInProcessTransport, type EventTransport } from '@shop/events';
 import { startOrdersSubgraph, type OrdersSubgraph } from '@shop/orders';
+import { DEFAULT_RETENTION } from '@shop/outbox';
 import { startPaymentProvider } from '@shop/payment-provider';
 import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
 import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
@@ -76,7 +77,7 @@ export async function startSupergraph(
     logger: logger.child({ service: name }),
     development: !config.production,
   });
-  const messaging = config.tuning?.messaging;
+  const messaging = { ...config.tuning?.messaging, retention: { ...DEFAULT_RETENTION, retainForMs: config.eventRetentionMs } };
 
   const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
     'payment-provider': () =>

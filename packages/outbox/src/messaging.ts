@@ -3,6 +3,7 @@ import type { ConsumerOptions, EventTransport, Subscription } from '@shop/events
 import { Counter, Gauge, type Logger, type Registry } from '@shop/observability';
 import { createConsumerMetrics, startConsumer, type EventHandlers } from './consumer.js';
 import { countUnpublished, startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
+import { startRetention, type Retention, type RetentionOptions } from './retention.js';
 import type { OutboxTables } from './tables.js';
 
 export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs'> {
@@ -19,7 +20,11 @@ export interface MessagingOptions {
   consumers: (notifyOutbox: () => void) => ConsumerDefinition[];
   relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'maxBackoffMs'>;
   redelivery?: Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>;
+  /** How long published outbox rows and inbox records are kept (default 7 days, pruned hourly). */
+  retention?: Pick<RetentionOptions, 'retainForMs' | 'intervalMs'>;
 }
+
+export const DEFAULT_RETENTION: Pick<RetentionOptions, 'retainForMs' | 'intervalMs'> = { retainForMs: 7 * 24 * 3_600_000, intervalMs: 3_600_000 };
 
 /** A service's event plumbing: its outbox relay and its durable consumers. */
 export interface Messaging {
@@ -34,6 +39,8 @@ export interface Messaging {
   isHealthy(): Promise<boolean>;
   /** Rejects when the event broker does not answer (for /ready). */
   assertHealthy(): Promise<void>;
+  /** Deletes published outbox rows and inbox records past their retention now (the job does it periodically). */
+  prune: Retention['prune'];
   stop(): Promise<void>;
 }
 
@@ -63,6 +70,7 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
     startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: () => published.inc(), ...options.relay });
   let relay: OutboxRelay | null = newRelay();
   const notifyOutbox = () => relay?.wake();
+  const retention = startRetention({ db: options.db, logger: relayLogger, ...(options.retention ?? DEFAULT_RETENTION) });
   const subscriptions: Subscription[] = [];
   try {
     for (const definition of options.consumers(notifyOutbox)) {
@@ -73,6 +81,7 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
   } catch (error) {
     await Promise.all(subscriptions.map((subscription) => subscription.stop()));
     await relay.stop();
+    await retention.stop();
     throw error;
   }
   return {
@@ -93,10 +102,12 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
     async assertHealthy() {
       if (!(await options.transport.isHealthy())) throw new Error(`the event broker (${options.transport.kind}) does not answer`);
     },
+    prune: (now) => retention.prune(now),
     async stop() {
       await Promise.all(subscriptions.map((subscription) => subscription.stop()));
       await relay?.stop();
       relay = null;
+      await retention.stop();
     },
   };
 }

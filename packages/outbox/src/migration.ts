@@ -36,3 +36,18 @@ export const createOutboxAndInboxV1: Migration = {
     await db.schema.dropTable('outbox').execute();
   },
 };
+
+/**
+ * Indexes for the retention job, which deletes published outbox rows and
+ * inbox records past their retention: without them each pass scans the table.
+ */
+export const addOutboxAndInboxRetentionIndexesV2: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema.createIndex('outbox_published_at').on('outbox').column('published_at').where(sql.ref('published_at'), 'is not', null).execute();
+    await db.schema.createIndex('inbox_processed_at').on('inbox').column('processed_at').execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropIndex('inbox_processed_at').execute();
+    await db.schema.dropIndex('outbox_published_at').execute();
+  },
+};

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deleteJetStreamNamespace, type EventTransport } from '@shop/events';
 import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@shop/launcher';
+import { DEFAULT_RETENTION } from '@shop/outbox';
 import { DEFAULT_LIMITS, DEFAULT_SUBGRAPH_RESILIENCE, DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
 import { createLogger, type Logger, type Role } from '@shop/server';
@@ -70,6 +71,7 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     ports: { products: 0, orders: 0, payments: 0, paymentProvider: 0 },
     paymentProviderUrl: undefined,
     saga: { deadlineMs: 60_000, sweepIntervalMs: 200 },
+    eventRetentionMs: DEFAULT_RETENTION.retainForMs,
     seedDemoData: false,
     services: new Set(['payment-provider', 'products', 'orders', 'payments', 'router']),
     tuning: FAST_TUNING,

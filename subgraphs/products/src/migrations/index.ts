@@ -1,5 +1,5 @@
 import type { Migration } from 'kysely';
-import { createOutboxAndInboxV1 } from '@shop/outbox';
+import { addOutboxAndInboxRetentionIndexesV2, createOutboxAndInboxV1 } from '@shop/outbox';
 import * as createProducts from './2026-11-26T0001-create-products.js';
 import * as createStockReservations from './2026-11-26T0101-create-stock-reservations.js';
 
@@ -8,4 +8,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-26T0001-create-products': createProducts,
   '2026-11-26T0100-create-outbox-and-inbox': createOutboxAndInboxV1,
   '2026-11-26T0101-create-stock-reservations': createStockReservations,
+  '2026-11-26T0200-add-outbox-and-inbox-retention-indexes': addOutboxAndInboxRetentionIndexesV2,
 };
