@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '@shop/observability';
+import { runPeriodically } from '@shop/server';
 import type { OutboxTables } from './tables.js';
 
 export interface RetentionOptions {
@@ -72,17 +73,6 @@ export function startRetention(options: RetentionOptions): Retention {
     return counts;
   }
 
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = prune().catch((error: unknown) => logger.error({ err: error }, 'outbox/inbox retention pass failed'));
-  }, options.intervalMs);
-  timer.unref();
-
-  return {
-    prune,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const periodic = runPeriodically(() => prune(), { intervalMs: options.intervalMs, logger, name: 'outbox/inbox retention pass' });
+  return { prune, stop: () => periodic.stop() };
 }

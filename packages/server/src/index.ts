@@ -22,6 +22,7 @@ export {
 } from './pagination.js';
 export { requestTelemetryPlugin } from './request-telemetry.js';
 export { DateTimeScalar } from './scalars.js';
+export { runPeriodically, type PeriodicTask } from './periodic.js';
 export { stopOnSignals } from './shutdown.js';
 export { maskUnexpectedErrors, startSubgraphServer, SUBGRAPH_SECRET_HEADER, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
 export {

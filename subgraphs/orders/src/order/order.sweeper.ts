@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
 import { appendToOutbox } from '@shop/outbox';
-import type { Logger } from '@shop/server';
+import { runPeriodically, type Logger } from '@shop/server';
 import type { SagaOutcomes } from './order.metrics.js';
 import { timeOutPendingOrders } from './order.repository.js';
 import type { OrdersDatabase } from './order.table.js';
@@ -51,17 +51,6 @@ export function startOrderSweeper(options: {
     return total;
   }
 
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = sweep().catch((error: unknown) => logger.error({ err: error }, 'order sweep failed'));
-  }, options.intervalMs);
-  timer.unref();
-
-  return {
-    sweep,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const periodic = runPeriodically(sweep, { intervalMs: options.intervalMs, logger, name: 'order sweep' });
+  return { sweep, stop: () => periodic.stop() };
 }

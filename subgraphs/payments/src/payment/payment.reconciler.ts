@@ -1,4 +1,4 @@
-import type { Logger } from '@shop/server';
+import { runPeriodically, type Logger } from '@shop/server';
 import { abandonPendingPayment, UNSEEN_CHARGE_REASONS, type PaymentSagaDeps } from './payment.events.js';
 import { findPaymentsToReconcile } from './payment.repository.js';
 
@@ -35,17 +35,6 @@ export function startPaymentReconciler(
     return candidates.length;
   }
 
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => reconcile()).catch((error: unknown) => deps.logger.error({ err: error }, 'payment reconciliation failed'));
-  }, options.intervalMs);
-  timer.unref();
-
-  return {
-    reconcile,
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  const periodic = runPeriodically(() => reconcile(), { intervalMs: options.intervalMs, logger: deps.logger, name: 'payment reconciliation' });
+  return { reconcile, stop: () => periodic.stop() };
 }
