@@ -154,3 +154,18 @@ describe('database failures in production mode', () => {
     return Number(count);
   }
 });
+
+describe('/ready of a production router', () => {
+  it('answers 503 without naming internal addresses while a subgraph is away, and 200 once it is back', async () => {
+    const ready = `${new URL(test.url).origin}/ready`;
+    await test.supergraph.stopSubgraph('payments');
+    try {
+      const answer = await fetch(ready);
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toEqual({ status: 'not ready' });
+    } finally {
+      await test.supergraph.restartSubgraph('payments');
+    }
+    expect((await fetch(ready)).status).toBe(200);
+  });
+});

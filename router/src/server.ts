@@ -86,6 +86,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     },
     // On the public port only when no metrics port is configured.
     ...(config.metricsPort === undefined ? { metrics } : {}),
+    ...(config.production ? { hideReason: { logger } } : {}),
   });
   let metricsListener: ListeningServer | undefined;
   if (config.metricsPort !== undefined) {

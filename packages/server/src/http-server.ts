@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express } from 'express';
-import type { Registry } from '@shop/observability';
+import type { Logger, Registry } from '@shop/observability';
 
 export interface ListeningServer {
   readonly httpServer: http.Server;
@@ -30,8 +30,16 @@ export async function listen(app: Express | http.RequestListener, port: number, 
  * resolves; `/metrics` serves the service's registry to Prometheus, unless
  * `metrics` is left out (the router can serve it on a port of its own).
  */
-export function mountProbes(app: Express, probes: { checkReady: () => Promise<void>; metrics?: Registry }): void {
-  const { checkReady, metrics } = probes;
+export function mountProbes(
+  app: Express,
+  probes: {
+    checkReady: () => Promise<void>;
+    metrics?: Registry;
+    /** Where the reason a service is not ready goes: the answer (default), or only the log (a public router). */
+    hideReason?: { logger: Logger };
+  },
+): void {
+  const { checkReady, metrics, hideReason } = probes;
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -40,7 +48,11 @@ export function mountProbes(app: Express, probes: { checkReady: () => Promise<vo
       await checkReady();
       res.json({ status: 'ready' });
     } catch (error) {
-      res.status(503).json({ status: 'not ready', reason: error instanceof Error ? error.message : String(error) });
+      const reason = error instanceof Error ? error.message : String(error);
+      if (!hideReason) return void res.status(503).json({ status: 'not ready', reason });
+      // The reason names internal addresses: logged for operators, not answered to the internet.
+      hideReason.logger.warn({ reason }, 'not ready');
+      res.status(503).json({ status: 'not ready' });
     }
   });
   if (metrics) mountMetrics(app, metrics);
