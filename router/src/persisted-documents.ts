@@ -114,9 +114,9 @@ export class PersistedDocuments {
     return this.byHash.get(hash);
   }
 
-  /** True when `query` is, byte for byte, a document of the manifest. */
-  contains(query: string): boolean {
-    return this.byHash.get(sha256(query)) === query;
+  /** True when `query` is, byte for byte, a document of the manifest (`hash`: its sha256, when already known). */
+  contains(query: string, hash = sha256(query)): boolean {
+    return this.byHash.get(hash) === query;
   }
 }
 
@@ -172,8 +172,9 @@ export function resolvePersistedDocument(params: PersistedDocumentParams, docume
       // the request is that text, decided like any free-form query (in the
       // default mode an APQ registration goes on to Apollo as before).
       if (typeof query !== 'string') return refuse(400, PersistedDocumentErrorCode.BadRequest, '`query` must be a string');
-      if (sha256(query) !== id.hash) return refuse(400, PersistedDocumentErrorCode.BadRequest, `The query sent does not match its id ${id.label} (its sha256 differs)`);
-      if (documents.contains(query)) return { kind: 'replace', query };
+      const hash = sha256(query);
+      if (hash !== id.hash) return refuse(400, PersistedDocumentErrorCode.BadRequest, `The query sent does not match its id ${id.label} (its sha256 differs)`);
+      if (documents.contains(query, hash)) return { kind: 'replace', query };
       if (only) return notInSafelist();
       return id.apq ? { kind: 'pass' } : { kind: 'replace', query };
     }

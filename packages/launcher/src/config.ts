@@ -5,11 +5,16 @@ import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
 import type { PaymentsSubgraphOptions } from '@shop/payments';
 import type { ProductsSubgraphOptions } from '@shop/products';
 import { routerConfigFromEnv, subgraphSecretsFromEnv, type RouterConfig } from '@shop/router';
+import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 
 export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
-export type SubgraphName = 'products' | 'orders' | 'payments';
-const SUBGRAPH_NAMES: readonly SubgraphName[] = ['products', 'orders', 'payments'];
+const SUBGRAPH_NAMES: readonly SubgraphName[] = SUBGRAPHS.map(({ name }) => name);
+
+/** Whether a service of SERVICES is one of the subgraphs. */
+export function isSubgraph(name: ServiceName): name is SubgraphName {
+  return (SUBGRAPH_NAMES as readonly string[]).includes(name);
+}
 
 /**
  * In-process events (embedded mode) or NATS JetStream. A namespace prefixes

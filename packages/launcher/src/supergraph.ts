@@ -7,7 +7,8 @@ import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
 import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
 import { startRouter, type RunningRouter } from '@shop/router';
 import type { Logger } from '@shop/server';
-import { SERVICE_NAMES, type LauncherConfig, type ServiceName, type SubgraphName } from './config.js';
+import type { SubgraphName } from '@shop/schema';
+import { isSubgraph, SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
 
 type PaymentProvider = Awaited<ReturnType<typeof startPaymentProvider>>;
 type RunningSubgraph = ProductsSubgraph | OrdersSubgraph | PaymentsSubgraph;
@@ -51,8 +52,7 @@ export async function startSupergraph(
   /** Tests wrap the transport to duplicate or drop deliveries. */
   hooks: { wrapTransport?: (transport: EventTransport) => EventTransport } = {},
 ): Promise<RunningSupergraph> {
-  const runsSubgraph = [...config.services].some((name) => name === 'products' || name === 'orders' || name === 'payments');
-  const database = runsSubgraph ? await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) }) : undefined;
+  const database = [...config.services].some(isSubgraph) ? await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) }) : undefined;
   const databaseHost = () => {
     if (!database) throw new Error('no database host: this process runs no subgraph');
     return database;
@@ -125,10 +125,6 @@ export async function startSupergraph(
     const service = await starters[name]();
     running[name] = service;
     if (isSubgraph(name)) ports[name] = Number(new URL((service as RunningSubgraph).origin).port);
-  }
-
-  function isSubgraph(name: ServiceName): name is SubgraphName {
-    return name === 'products' || name === 'orders' || name === 'payments';
   }
 
   async function stopAll(): Promise<void> {

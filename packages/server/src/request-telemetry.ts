@@ -46,10 +46,13 @@ export function requestTelemetryPlugin<Context extends BaseContext>(options: {
           requests.inc({ operation, outcome: codes.length > 0 ? 'error' : 'success' });
           duration.observe({ operation }, seconds);
           for (const code of codes) errors.inc({ operation, code });
-          options.logger[options.logLevel](
-            { operation, durationMs: Math.round(seconds * 10_000) / 10, ...(codes.length > 0 ? { errorCodes: codes } : {}) },
-            'graphql request',
-          );
+          // Checked first: at a quieter level this per-request line costs nothing.
+          if (options.logger.isLevelEnabled(options.logLevel)) {
+            options.logger[options.logLevel](
+              { operation, durationMs: Math.round(seconds * 10_000) / 10, ...(codes.length > 0 ? { errorCodes: codes } : {}) },
+              'graphql request',
+            );
+          }
         },
       };
     },
