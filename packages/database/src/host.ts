@@ -111,12 +111,20 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       url.pathname = `/${database}`;
       await ensureDatabaseExists(database, url);
       const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
-      // An idle connection the server closes (restart, failover, DROP DATABASE) emits
-      // 'error' on the pool; unheard, it would crash the process. The pool replaces it.
-      pool.on('error', (error: Error & { code?: string }) =>
-        // Not the error object itself: pg attaches the whole client to it.
-        options.logger?.warn({ database, code: error.code, reason: error.message }, 'idle database connection lost'),
+      // A connection the server closes (restart, failover, pg_terminate_backend)
+      // emits 'error' on its client; unheard, that exits the process. The pool
+      // listens on idle clients only (and re-emits on itself), so every client
+      // gets a listener of its own when it connects: a connection lost while
+      // checked out fails the query it ran (retried as any failure), and the
+      // pool discards the client on release.
+      pool.on('connect', (client) =>
+        client.on('error', (error: Error & { code?: string }) =>
+          // Not the error object itself: pg attaches the whole client to it.
+          options.logger?.warn({ database, code: error.code, reason: error.message }, 'database connection lost'),
+        ),
       );
+      // Already logged by the client's own listener above; without a listener here the pool's re-emit would exit the process.
+      pool.on('error', () => undefined);
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });
       return openSchema<DB>(kysely, name, migrations);
