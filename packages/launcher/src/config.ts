@@ -46,7 +46,7 @@ export interface LauncherConfig {
   tuning?: {
     messaging?: NonNullable<ProductsSubgraphOptions['messaging']>;
     paymentProvider?: PaymentsSubgraphOptions['paymentProvider'];
-    reconciliation?: PaymentsSubgraphOptions['reconciliation'];
+    paymentWork?: PaymentsSubgraphOptions['paymentWork'];
   };
 }
 

@@ -99,7 +99,8 @@ export async function startSupergraph(
         messaging,
         paymentProviderUrl: config.paymentProviderUrl ?? running['payment-provider']?.url ?? `http://127.0.0.1:${config.ports.paymentProvider}`,
         paymentProvider: config.tuning?.paymentProvider,
-        ...(config.tuning?.reconciliation ? { reconciliation: config.tuning.reconciliation } : {}),
+        sagaDeadlineMs: config.saga.deadlineMs,
+        ...(config.tuning?.paymentWork ? { paymentWork: config.tuning.paymentWork } : {}),
         ...serve('payments'),
       }),
     // Subgraphs started here are reached where they actually listen.

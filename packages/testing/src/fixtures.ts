@@ -80,6 +80,7 @@ export async function seedOrders(
       const payment = await insertPayment(payments.database.db, {
         id: randomUUID(),
         order_id: order.id,
+        idempotency_key: order.id,
         customer_id: options.customerId,
         amount: total,
         currency: 'EUR',

@@ -60,6 +60,8 @@ export async function providerCharges(test: TestSupergraph): Promise<ProviderCha
  *   exactly one unrefunded charge at the provider;
  * - no CANCELLED order keeps an unrefunded charge or an open reservation;
  * - no payment of a finished order is left PENDING;
+ * - nothing is reserved and no charge is kept for an order that is not
+ *   PENDING (or that the orders subgraph does not know);
  * - no order is PENDING for longer than `deadlineMs` (when given).
  */
 export async function sagaInvariantViolations(test: TestSupergraph, options: { deadlineMs?: number } = {}): Promise<string[]> {
@@ -107,6 +109,15 @@ export async function sagaInvariantViolations(test: TestSupergraph, options: { d
     if (order.status === 'PENDING' && options.deadlineMs !== undefined && now - order.created_at.getTime() > options.deadlineMs) {
       violations.push(`order ${order.id} PENDING past the deadline`);
     }
+  }
+  // Nothing is held or charged for an order that is not (or no longer) in progress,
+  // including orders the orders subgraph never heard of.
+  const statusOf = new Map(orderRows.map((order) => [order.id, order.status]));
+  for (const reservation of reservations.filter((r) => r.status === 'RESERVED' && statusOf.get(r.order_id) !== 'PENDING')) {
+    violations.push(`order ${reservation.order_id} (${statusOf.get(reservation.order_id) ?? 'unknown'}): ${reservation.quantity} units still reserved`);
+  }
+  for (const charge of charges.filter((c) => c.status === 'succeeded' && !['CONFIRMED', 'PENDING'].includes(statusOf.get(c.reference) ?? 'unknown'))) {
+    violations.push(`charge ${charge.id} kept at the provider for order ${charge.reference} (${statusOf.get(charge.reference) ?? 'unknown'})`);
   }
   return violations;
 }

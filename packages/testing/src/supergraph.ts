@@ -28,7 +28,7 @@ export interface TestSupergraph {
 /** Fast relays, redeliveries and provider retries, so failure paths finish in test time. */
 const FAST_TUNING: NonNullable<LauncherConfig['tuning']> = {
   messaging: { relay: { pollIntervalMs: 50, maxBackoffMs: 500 }, redelivery: { maxDeliver: 5, backoffMs: [50, 100, 200, 400] } },
-  reconciliation: { intervalMs: 200, stalePendingMs: 5_000 },
+  paymentWork: { intervalMs: 100, attemptLeaseMs: 12_000, maxRetryDelayMs: 500 },
   paymentProvider: { timeoutMs: 1_500, maxAttempts: 4, initialBackoffMs: 20, maxBackoffMs: 200, breaker: { halfOpenAfterMs: 500, consecutiveFailures: 20 } },
 };
 

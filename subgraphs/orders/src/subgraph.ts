@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import type { EventTransport } from '@shop/events';
-import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { catalogEventHandlers } from './catalog/catalog.events.js';
@@ -51,22 +51,16 @@ export async function startOrdersSubgraph({
     metrics,
     ...tuning,
     consumers: (notifyOutbox) => {
-      const saga = orderSagaHandlers(db, notifyOutbox, outcomes);
+      const saga = orderSagaHandlers(createOutbox(db, notifyOutbox), outcomes);
       return [
         { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...saga } },
         { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: saga },
       ];
     },
   });
-  const sweeper = startOrderSweeper({
-    db,
-    deadlineMs: sagaDeadlineMs,
-    intervalMs: sweepIntervalMs,
-    notifyOutbox: messaging.notifyOutbox,
-    outcomes,
-    logger: serve.logger,
-  });
-  const writes = { db, notifyOutbox: messaging.notifyOutbox, outcomes };
+  const outbox = createOutbox(db, messaging.notifyOutbox);
+  const sweeper = startOrderSweeper({ outbox, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, outcomes, logger: serve.logger });
+  const writes = { db, outbox, outcomes };
   const server = await startSubgraphServer({
     name: 'orders',
     typeDefs,

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
-import { DEFAULT_MAX_DELIVER, type EventTransport } from '@shop/events';
-import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import type { EventTransport } from '@shop/events';
+import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
 import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
-import { paymentSagaHandlers, type PaymentSagaDeps } from './payment/payment.events.js';
-import { startPaymentReconciler, type PaymentReconciler } from './payment/payment.reconciler.js';
+import { paymentEventHandlers } from './payment/payment.events.js';
+import { createPaymentService, type PaymentServiceOptions } from './payment/payment.service.js';
+import { startPaymentWorker, type PaymentWorker } from './payment/payment.worker.js';
 import { paymentResolvers } from './payment/payment.resolvers.js';
 import type { PaymentsDatabase } from './payment/payment.table.js';
 
@@ -23,15 +24,17 @@ export interface PaymentsSubgraphOptions extends ServeOptions {
   paymentProviderUrl: string;
   /** Timeout, retry and breaker settings of provider calls (tests shorten them). */
   paymentProvider?: Omit<Parameters<typeof createPaymentProviderClient>[0], 'baseUrl' | 'logger' | 'metrics'>;
-  /** How often payments of cancelled orders are reconciled, and when a PENDING one counts as abandoned. */
-  reconciliation?: { intervalMs: number; stalePendingMs: number };
+  /** The saga deadline of the orders subgraph: a payment still PENDING well past it belongs to a cancelled order. */
+  sagaDeadlineMs: number;
+  /** How often the worker looks for due payments, and the attempt lease and retry cap (tests shorten them). */
+  paymentWork?: { intervalMs: number } & Partial<Pick<PaymentServiceOptions, 'attemptLeaseMs' | 'maxRetryDelayMs'>>;
 }
 
 export interface PaymentsSubgraph extends RunningServer {
   readonly database: SubgraphDatabase<PaymentsDatabase>;
   readonly messaging: Messaging;
   readonly provider: PaymentProviderClient;
-  readonly reconciler: PaymentReconciler;
+  readonly worker: PaymentWorker;
 }
 
 /** Opens (and migrates) the payments database, starts its event plumbing and serves the subgraph. */
@@ -41,15 +44,27 @@ export async function startPaymentsSubgraph({
   messaging: tuning,
   paymentProviderUrl,
   paymentProvider,
-  reconciliation = { intervalMs: 5_000, stalePendingMs: 120_000 },
+  sagaDeadlineMs,
+  paymentWork = { intervalMs: 1_000 },
   ...serve
 }: PaymentsSubgraphOptions): Promise<PaymentsSubgraph> {
   const database = await databaseHost.open<PaymentsDatabase>('payments', migrations);
   const { db } = database;
   const metrics = createMetricsRegistry('payments');
   const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger: serve.logger, metrics, ...paymentProvider });
-  const maxDeliver = tuning?.redelivery?.maxDeliver ?? DEFAULT_MAX_DELIVER;
-  const sagaDeps = (notifyOutbox: () => void): PaymentSagaDeps => ({ db, provider, notifyOutbox, logger: serve.logger, maxDeliver });
+  // The provider client's worst case with its defaults is 4 attempts of 2 s plus
+  // backoff (under 14 s): the lease outlasts it, so a live attempt is never taken over.
+  const attemptLeaseMs = paymentWork.attemptLeaseMs ?? 15_000;
+  const service = (notifyOutbox: () => void) =>
+    createPaymentService({
+      db,
+      outbox: createOutbox(db, notifyOutbox),
+      provider,
+      logger: serve.logger,
+      attemptLeaseMs,
+      maxRetryDelayMs: paymentWork.maxRetryDelayMs ?? 5_000,
+      pendingBoundMs: sagaDeadlineMs + attemptLeaseMs,
+    });
   const messaging = await startMessaging({
     db,
     transport,
@@ -57,14 +72,14 @@ export async function startPaymentsSubgraph({
     metrics,
     ...tuning,
     consumers: (notifyOutbox) => {
-      const handlers = paymentSagaHandlers(sagaDeps(notifyOutbox));
+      const handlers = paymentEventHandlers(service(notifyOutbox));
       return [
         { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers },
         { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers },
       ];
     },
   });
-  const reconciler = startPaymentReconciler(sagaDeps(messaging.notifyOutbox), reconciliation);
+  const worker = startPaymentWorker(service(messaging.notifyOutbox), { intervalMs: paymentWork.intervalMs, logger: serve.logger });
   const server = await startSubgraphServer({
     name: 'payments',
     typeDefs,
@@ -82,10 +97,10 @@ export async function startPaymentsSubgraph({
     database,
     messaging,
     provider,
-    reconciler,
+    worker,
     async stop() {
       await server.stop();
-      await reconciler.stop();
+      await worker.stop();
       await messaging.stop();
     },
   };

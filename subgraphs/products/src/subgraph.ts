@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import type { EventTransport } from '@shop/events';
-import { startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
 import { createContext } from './context.js';
@@ -46,10 +46,10 @@ export async function startProductsSubgraph({
     metrics,
     ...tuning,
     consumers: (notifyOutbox) => [
-      { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(db, notifyOutbox) },
+      { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(createOutbox(db, notifyOutbox)) },
     ],
   });
-  const writes = { db, notifyOutbox: messaging.notifyOutbox };
+  const writes = { db, outbox: createOutbox(db, messaging.notifyOutbox) };
   if (seedDemoData) {
     const seeded = await seedDemoCatalog(writes);
     if (seeded > 0) serve.logger.info({ seeded }, 'seeded the demo catalog');

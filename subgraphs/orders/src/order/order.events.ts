@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
-import { appendToOutbox, applyOnce, type EventHandlers } from '@shop/outbox';
+import type { EventHandlers, Outbox } from '@shop/outbox';
 import type { CancellationReason } from '../__generated__/resolvers-types.js';
 import type { SagaOutcomes } from './order.metrics.js';
 import { finishPendingOrder } from './order.repository.js';
@@ -11,35 +10,30 @@ const CONSUMER = 'orders-saga';
 /**
  * The orders side of the checkout saga: an order ends CONFIRMED when its
  * payment succeeded, CANCELLED when stock or payment failed. Only a PENDING
- * order moves: an outcome arriving after a cancellation changes nothing (the
- * payments subgraph refunds a charge that lands on a cancelled order).
+ * order moves, so the first outcome wins whatever order the events arrive in:
+ * a late outcome changes nothing (the payments subgraph refunds a charge that
+ * lands on a cancelled order), and a duplicate finds its inbox record.
  */
-export function orderSagaHandlers(db: Kysely<OrdersDatabase>, notifyOutbox: () => void, outcomes: SagaOutcomes): EventHandlers {
-  async function cancel(eventId: string, orderId: string, reason: CancellationReason) {
+export function orderSagaHandlers(outbox: Outbox<OrdersDatabase>, outcomes: SagaOutcomes): EventHandlers {
+  /** Moves a PENDING order to its outcome and announces it; an order that already left PENDING stays as it is. */
+  async function finish(eventId: string, orderId: string, outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason }) {
     let finished = false;
-    await applyOnce(db, CONSUMER, eventId, async (trx) => {
+    await outbox.applyOnce(CONSUMER, eventId, async (trx, emit) => {
       const now = new Date();
-      const order = await finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason }, now);
-      if (order) await appendToOutbox(trx, [createEvent('OrderCancelled', orderId, { orderId, reason }, now)]);
-      finished = order !== undefined;
+      const order = await finishPendingOrder(trx, orderId, outcome, now);
+      if (!order) return;
+      emit(
+        outcome.status === 'CONFIRMED'
+          ? createEvent('OrderConfirmed', orderId, { orderId }, now)
+          : createEvent('OrderCancelled', orderId, { orderId, reason: outcome.reason }, now),
+      );
+      finished = true;
     });
-    if (finished) outcomes.record(reason);
-    notifyOutbox();
+    if (finished) outcomes.record(outcome.status === 'CONFIRMED' ? 'CONFIRMED' : outcome.reason);
   }
   return {
-    StockRejected: (event) => cancel(event.id, event.data.orderId, 'OUT_OF_STOCK'),
-    PaymentFailed: (event) => cancel(event.id, event.data.orderId, 'PAYMENT_DECLINED'),
-    async PaymentSucceeded(event) {
-      const { orderId } = event.data;
-      let finished = false;
-      await applyOnce(db, CONSUMER, event.id, async (trx) => {
-        const now = new Date();
-        const order = await finishPendingOrder(trx, orderId, { status: 'CONFIRMED' }, now);
-        if (order) await appendToOutbox(trx, [createEvent('OrderConfirmed', orderId, { orderId }, now)]);
-        finished = order !== undefined;
-      });
-      if (finished) outcomes.record('CONFIRMED');
-      notifyOutbox();
-    },
+    StockRejected: (event) => finish(event.id, event.data.orderId, { status: 'CANCELLED', reason: 'OUT_OF_STOCK' }),
+    PaymentFailed: (event) => finish(event.id, event.data.orderId, { status: 'CANCELLED', reason: 'PAYMENT_DECLINED' }),
+    PaymentSucceeded: (event) => finish(event.id, event.data.orderId, { status: 'CONFIRMED' }),
   };
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
-import { appendToOutbox } from '@shop/outbox';
+import type { Outbox } from '@shop/outbox';
 import {
   badUserInput,
   canRead,
@@ -43,10 +43,10 @@ export async function listOrders(
   return { ...toConnection(rows, first), totalCount: () => repository.countOrders(db, filter) };
 }
 
-/** What a write needs: the database, and a way to tell the outbox relay there is something to publish. */
+/** What a write needs: the database, and the outbox that commits a change with its events. */
 export interface WriteDeps {
   db: Db;
-  notifyOutbox: () => void;
+  outbox: Outbox<OrdersDatabase>;
   outcomes: SagaOutcomes;
 }
 
@@ -64,7 +64,7 @@ const MAX_INT = 2_147_483_647;
  * PENDING and emits OrderPlaced in the same transaction. The same key with
  * the same request returns the first order; with another request, CONFLICT.
  */
-export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer, input: PlaceOrderInput, now = new Date()): Promise<OrderRow> {
+export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, input: PlaceOrderInput, now = new Date()): Promise<OrderRow> {
   const customerId = requireUser(viewer);
   const idempotencyKey = input.idempotencyKey;
   if (idempotencyKey.length < 1 || idempotencyKey.length > ORDER_LIMITS.key) {
@@ -87,7 +87,7 @@ export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer
 
   const orderId = randomUUID();
   try {
-    const order = await db.transaction().execute(async (trx) => {
+    return await outbox.transaction(async (trx, emit) => {
       const row = await repository.insertOrder(
         trx,
         {
@@ -104,18 +104,17 @@ export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer
         },
         lines,
       );
-      const event = createEvent('OrderPlaced', orderId, {
-        orderId,
-        customerId,
-        items: lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: { amount: line.unit_price_amount, currency } })),
-        total: { amount: total, currency },
-        paymentToken,
-      }, now);
-      await appendToOutbox(trx, [event]);
+      emit(
+        createEvent('OrderPlaced', orderId, {
+          orderId,
+          customerId,
+          items: lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: { amount: line.unit_price_amount, currency } })),
+          total: { amount: total, currency },
+          paymentToken,
+        }, now),
+      );
       return row;
     });
-    notifyOutbox();
-    return order;
   } catch (error) {
     // A concurrent request with the same key committed first.
     if (!isUniqueViolation(error, 'orders_customer_idempotency_key')) throw error;
@@ -126,15 +125,15 @@ export async function placeOrder({ db, notifyOutbox }: WriteDeps, viewer: Viewer
 }
 
 /** Cancels a PENDING order for its owner or an admin; the saga releases stock and refunds any charge. */
-export async function cancelOrder({ db, notifyOutbox, outcomes }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
+export async function cancelOrder({ db, outbox, outcomes }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
   requireUser(viewer);
   const orderId = parseId(id, 'id');
   const [order] = await repository.findOrdersByIds(db, [orderId]);
   // Someone else's order is reported like a missing one: its existence is not theirs to know.
   if (!order || !canRead(viewer, order.customer_id)) throw badUserInput(`No order has id "${orderId}"`, 'id');
-  const cancelled = await db.transaction().execute(async (trx) => {
+  const cancelled = await outbox.transaction(async (trx, emit) => {
     const row = await repository.finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now);
-    if (row) await appendToOutbox(trx, [createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now)]);
+    if (row) emit(createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now));
     return row;
   });
   if (!cancelled) {
@@ -142,7 +141,6 @@ export async function cancelOrder({ db, notifyOutbox, outcomes }: WriteDeps, vie
     throw conflict(`Only a PENDING order can be cancelled; order ${orderId} is ${current?.status ?? 'gone'}`);
   }
   outcomes.record('CUSTOMER_CANCELLED');
-  notifyOutbox();
   return cancelled;
 }
 

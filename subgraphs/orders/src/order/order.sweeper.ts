@@ -1,6 +1,5 @@
-import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
-import { appendToOutbox } from '@shop/outbox';
+import type { Outbox } from '@shop/outbox';
 import { runPeriodically, type Logger } from '@shop/server';
 import type { SagaOutcomes } from './order.metrics.js';
 import { timeOutPendingOrders } from './order.repository.js';
@@ -18,36 +17,29 @@ export interface OrderSweeper {
  * claimed with SKIP LOCKED: replicas can sweep side by side.
  */
 export function startOrderSweeper(options: {
-  db: Kysely<OrdersDatabase>;
+  outbox: Outbox<OrdersDatabase>;
   deadlineMs: number;
   intervalMs: number;
-  notifyOutbox: () => void;
   outcomes: SagaOutcomes;
   logger: Logger;
 }): OrderSweeper {
-  const { db, deadlineMs, notifyOutbox, outcomes, logger } = options;
+  const { outbox, deadlineMs, outcomes, logger } = options;
   const BATCH = 100;
 
   async function sweep(): Promise<number> {
     let total = 0;
     for (;;) {
       const now = new Date();
-      const timedOut = await db.transaction().execute(async (trx) => {
+      const timedOut = await outbox.transaction(async (trx, emit) => {
         const orders = await timeOutPendingOrders(trx, new Date(now.getTime() - deadlineMs), BATCH, now);
-        await appendToOutbox(
-          trx,
-          orders.map((order) => createEvent('OrderCancelled', order.id, { orderId: order.id, reason: 'TIMED_OUT' }, now)),
-        );
+        emit(...orders.map((order) => createEvent('OrderCancelled', order.id, { orderId: order.id, reason: 'TIMED_OUT' }, now)));
         return orders.length;
       });
       outcomes.record('TIMED_OUT', timedOut);
       total += timedOut;
       if (timedOut < BATCH) break;
     }
-    if (total > 0) {
-      logger.warn({ orders: total, deadlineMs }, 'cancelled orders still pending past the saga deadline');
-      notifyOutbox();
-    }
+    if (total > 0) logger.warn({ orders: total, deadlineMs }, 'cancelled orders still pending past the saga deadline');
     return total;
   }
 

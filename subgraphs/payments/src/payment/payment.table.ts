@@ -13,6 +13,15 @@ export interface PaymentTable {
   attempts: ColumnType<number, number | undefined, number>;
   /** The provider's charge, once it succeeded: what a refund refers to. */
   charge_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Sent with every charge attempt of this payment, so the provider charges it at most once. */
+  idempotency_key: string;
+  /** The card token to charge; null only on payments from before intents were stored. */
+  payment_token: ColumnType<string | null, string | null | undefined, string | null>;
+  /**
+   * While PENDING: when the next charge attempt is due. Set ahead while an
+   * attempt runs (its lease), so no other worker takes the payment meanwhile.
+   */
+  next_attempt_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   /** When the provider's charges for the order were checked after an unanswered attempt. */
   reconciled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: ColumnType<Date, Date, never>;

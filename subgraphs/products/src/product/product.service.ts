@@ -11,7 +11,7 @@ import {
   type Connection,
 } from '@shop/server';
 import { createEvent } from '@shop/events';
-import { appendToOutbox } from '@shop/outbox';
+import type { Outbox } from '@shop/outbox';
 import * as repository from './product.repository.js';
 import type { ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
@@ -20,7 +20,8 @@ type Db = Kysely<ProductsDatabase>;
 /** What a write needs: the database, and a way to tell the outbox relay there is something to publish. */
 export interface WriteDeps {
   db: Db;
-  notifyOutbox: () => void;
+  /** Writes a change with its events, and wakes the relay once they committed. */
+  outbox: Outbox<ProductsDatabase>;
 }
 
 /** Announces a product's name, price and state (the orders subgraph keeps a read model of them). */
@@ -76,7 +77,7 @@ export async function listProducts(
   return { ...toConnection(rows, first), totalCount: () => repository.countActiveProducts(db, { search }) };
 }
 
-export async function createProduct({ db, notifyOutbox }: WriteDeps, input: CreateProductInput, now = new Date()): Promise<ProductRow> {
+export async function createProduct({ outbox }: WriteDeps, input: CreateProductInput, now = new Date()): Promise<ProductRow> {
   const stock = input.stock ?? 0;
   if (!Number.isInteger(stock) || stock < 0) throw badUserInput(`input.stock must be 0 or more, got ${stock}`, 'input.stock');
   const price = parseMoney(input.price, 'input.price');
@@ -94,20 +95,18 @@ export async function createProduct({ db, notifyOutbox }: WriteDeps, input: Crea
     updated_at: now,
   };
   try {
-    const created = await db.transaction().execute(async (trx) => {
+    return await outbox.transaction(async (trx, emit) => {
       const row = await repository.insertProduct(trx, newRow);
-      await appendToOutbox(trx, [productChanged(row)]);
+      emit(productChanged(row));
       return row;
     });
-    notifyOutbox();
-    return created;
   } catch (error) {
     if (isUniqueViolation(error)) throw conflict(`A product with sku "${sku}" already exists`);
     throw error;
   }
 }
 
-export async function updateProduct({ db, notifyOutbox }: WriteDeps, id: string, input: UpdateProductInput, now = new Date()): Promise<ProductRow> {
+export async function updateProduct({ outbox }: WriteDeps, id: string, input: UpdateProductInput, now = new Date()): Promise<ProductRow> {
   const productId = parseId(id, 'id');
   const patch: ProductPatch = {};
   if (input.name != null) patch.name = requireText(input.name, 'input.name', LIMITS.name);
@@ -118,13 +117,12 @@ export async function updateProduct({ db, notifyOutbox }: WriteDeps, id: string,
     patch.price_currency = price.currency;
   }
   if (input.active != null) patch.active = input.active;
-  const updated = await db.transaction().execute(async (trx) => {
+  const updated = await outbox.transaction(async (trx, emit) => {
     const row = await repository.updateProduct(trx, productId, { ...patch, updated_at: now });
-    if (row) await appendToOutbox(trx, [productChanged(row)]);
+    if (row) emit(productChanged(row));
     return row;
   });
   if (!updated) throw unknownProduct(productId);
-  notifyOutbox();
   return updated;
 }
 

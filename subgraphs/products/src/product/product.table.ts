@@ -1,6 +1,6 @@
 import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 import type { OutboxTables } from '@shop/outbox';
-import type { StockReservationTable } from '../stock/stock.table.js';
+import type { OrderOutcomeTable, StockReservationTable } from '../stock/stock.table.js';
 
 export interface ProductTable {
   id: string;
@@ -21,6 +21,7 @@ export interface ProductTable {
 export interface ProductsDatabase extends OutboxTables {
   products: ProductTable;
   stock_reservations: StockReservationTable;
+  order_outcomes: OrderOutcomeTable;
 }
 
 export type ProductRow = Selectable<ProductTable>;

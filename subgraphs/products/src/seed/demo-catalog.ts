@@ -15,12 +15,12 @@ const DEMO_CATALOG: CreateProductInput[] = [
 ];
 
 /** Fills an empty catalog with demo products; does nothing once any product exists. */
-export async function seedDemoCatalog({ db, notifyOutbox }: WriteDeps): Promise<number> {
-  if ((await countAllProducts(db)) > 0) return 0;
+export async function seedDemoCatalog(writes: WriteDeps): Promise<number> {
+  if ((await countAllProducts(writes.db)) > 0) return 0;
   const start = Date.now();
   for (const [index, product] of DEMO_CATALOG.entries()) {
     // Distinct timestamps keep the "newest first" order the same as this list.
-    await createProduct({ db, notifyOutbox }, product, new Date(start - index * 1000));
+    await createProduct(writes, product, new Date(start - index * 1000));
   }
   return DEMO_CATALOG.length;
 }

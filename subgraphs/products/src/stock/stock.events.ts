@@ -1,8 +1,7 @@
-import type { Kysely } from 'kysely';
 import { createEvent, type DomainEventOf } from '@shop/events';
-import { appendToOutbox, applyOnce, type EventHandlers } from '@shop/outbox';
+import type { EventHandlers, Outbox } from '@shop/outbox';
 import type { ProductsDatabase } from '../product/product.table.js';
-import { insertReservations, reserveStock, settleReservations } from './stock.repository.js';
+import { findOrderOutcome, insertReservations, recordOrderOutcome, reserveStock, settleReservations } from './stock.repository.js';
 
 /** Inbox name of this consumer: one record per applied event. */
 const CONSUMER = 'products';
@@ -17,40 +16,62 @@ class OutOfStock extends Error {
  * The products side of the checkout saga: reserve stock for a placed order
  * (all lines or none), sell it when the order is confirmed, release it when
  * the order is cancelled.
+ *
+ * One order's events may arrive in any order (a redelivery after a crash, a
+ * relay that published a newer row while an older one's lease ran), so each
+ * outcome is remembered, and OrderPlaced applies the outcome it finds: a
+ * cancelled order's late OrderPlaced holds nothing and asks for no payment.
+ * Every effect is recorded in the inbox, so a duplicate changes nothing.
  */
-export function stockEventHandlers(db: Kysely<ProductsDatabase>, notifyOutbox: () => void): EventHandlers {
+export function stockEventHandlers(outbox: Outbox<ProductsDatabase>): EventHandlers {
   return {
-    async OrderPlaced(event) {
-      await reserveForOrder(db, event);
-      notifyOutbox();
-    },
+    OrderPlaced: (event) => reserveForOrder(outbox, event),
     async OrderConfirmed(event) {
-      await applyOnce(db, CONSUMER, event.id, (trx) => settleReservations(trx, event.data.orderId, 'SOLD', new Date()).then(() => undefined));
+      const { orderId } = event.data;
+      await outbox.applyOnce(CONSUMER, event.id, async (trx) => {
+        const now = new Date();
+        await recordOrderOutcome(trx, orderId, 'CONFIRMED', now);
+        await settleReservations(trx, orderId, 'SOLD', now);
+      });
     },
     async OrderCancelled(event) {
-      await applyOnce(db, CONSUMER, event.id, (trx) => settleReservations(trx, event.data.orderId, 'RELEASED', new Date()).then(() => undefined));
+      const { orderId } = event.data;
+      await outbox.applyOnce(CONSUMER, event.id, async (trx) => {
+        const now = new Date();
+        await recordOrderOutcome(trx, orderId, 'CANCELLED', now);
+        await settleReservations(trx, orderId, 'RELEASED', now);
+      });
     },
   };
 }
 
-async function reserveForOrder(db: Kysely<ProductsDatabase>, event: DomainEventOf<'OrderPlaced'>): Promise<void> {
+async function reserveForOrder(outbox: Outbox<ProductsDatabase>, event: DomainEventOf<'OrderPlaced'>): Promise<void> {
   const { orderId, customerId, items, total, paymentToken } = event.data;
   const now = new Date();
   // Lock product rows in id order so concurrent reservations cannot deadlock.
   const lines = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
   try {
-    await applyOnce(db, CONSUMER, event.id, async (trx) => {
+    await outbox.applyOnce(CONSUMER, event.id, async (trx, emit) => {
+      const outcome = await findOrderOutcome(trx, orderId);
+      if (outcome === 'CANCELLED') {
+        // Cancelled before its lines got here: the lines are on record, no unit moves, nothing is charged.
+        await insertReservations(trx, orderId, lines, 'RELEASED', now);
+        return;
+      }
       for (const line of lines) {
         if (!(await reserveStock(trx, line.productId, line.quantity, now))) throw new OutOfStock(line.productId);
       }
-      await insertReservations(trx, orderId, lines, now);
-      await appendToOutbox(trx, [createEvent('StockReserved', orderId, { orderId, customerId, amount: total, paymentToken }, now)]);
+      await insertReservations(trx, orderId, lines, 'RESERVED', now);
+      // A confirmation cannot overtake its own reservation in the saga; should one ever
+      // be recorded first, the units are sold at once rather than held for good.
+      if (outcome === 'CONFIRMED') await settleReservations(trx, orderId, 'SOLD', now);
+      emit(createEvent('StockReserved', orderId, { orderId, customerId, amount: total, paymentToken }, now));
     });
   } catch (error) {
     if (!(error instanceof OutOfStock)) throw error;
     // The reservation rolled back whole; record the rejection instead.
-    await applyOnce(db, CONSUMER, event.id, (trx) =>
-      appendToOutbox(trx, [createEvent('StockRejected', orderId, { orderId, unavailableProductIds: [error.productId] }, now)]),
-    );
+    await outbox.applyOnce(CONSUMER, event.id, async (_trx, emit) => {
+      emit(createEvent('StockRejected', orderId, { orderId, unavailableProductIds: [error.productId] }, now));
+    });
   }
 }

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ProductsDatabase } from '../product/product.table.js';
-import type { ReservationStatus } from './stock.table.js';
+import type { OrderOutcome, ReservationStatus } from './stock.table.js';
 
 type Trx = Transaction<ProductsDatabase>;
 
@@ -26,17 +26,33 @@ export async function reserveStock(trx: Trx, productId: string, quantity: number
   return row !== undefined;
 }
 
-/* insertReservations */
+/* insertReservations: RESERVED once the units were taken, or RELEASED for an order that ended before its lines arrived */
 export async function insertReservations(
   trx: Trx,
   orderId: string,
   lines: readonly { productId: string; quantity: number }[],
+  status: 'RESERVED' | 'RELEASED',
   now: Date,
 ): Promise<void> {
   await trx
     .insertInto('stock_reservations')
-    .values(lines.map((line) => ({ order_id: orderId, product_id: line.productId, quantity: line.quantity, status: 'RESERVED' as const, created_at: now, updated_at: now })))
+    .values(lines.map((line) => ({ order_id: orderId, product_id: line.productId, quantity: line.quantity, status, created_at: now, updated_at: now })))
     .execute();
+}
+
+/* recordOrderOutcome: the first outcome announced for an order is kept */
+export async function recordOrderOutcome(trx: Trx, orderId: string, outcome: OrderOutcome, now: Date): Promise<void> {
+  await trx
+    .insertInto('order_outcomes')
+    .values({ order_id: orderId, outcome, recorded_at: now })
+    .onConflict((conflict) => conflict.column('order_id').doNothing())
+    .execute();
+}
+
+/* findOrderOutcome */
+export async function findOrderOutcome(trx: Trx, orderId: string): Promise<OrderOutcome | undefined> {
+  const row = await trx.selectFrom('order_outcomes').select('outcome').where('order_id', '=', orderId).executeTakeFirst();
+  return row?.outcome;
 }
 
 /**

@@ -13,3 +13,12 @@ export interface StockReservationTable {
 }
 
 export type StockReservationRow = Selectable<StockReservationTable>;
+
+export type OrderOutcome = 'CONFIRMED' | 'CANCELLED';
+
+/** How an order ended, remembered so that a late OrderPlaced of a finished order holds no stock. */
+export interface OrderOutcomeTable {
+  order_id: string;
+  outcome: OrderOutcome;
+  recorded_at: Date;
+}
