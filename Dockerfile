@@ -53,7 +53,11 @@ COPY router router
 COPY schema schema
 COPY sdk sdk
 # Files stay owned by root: the services only read them. tsx keeps its
-# compile cache under /tmp, the databases live in Postgres.
+# compile cache under /tmp, the databases live in Postgres. The one folder
+# written is the card provider simulator's journal: made here, owned by node,
+# so the volume docker-compose.yml mounts on it starts out writable (Docker
+# copies a mount point's owner into a new volume).
+RUN mkdir -p /app/.data/payment-provider && chown -R node:node /app/.data
 USER node
 EXPOSE 4000 4001 4002 4003 4010 9464
 # Default probe for `docker run -e SERVICES=<one service>`: /ready on that

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
 import type { PaymentsSubgraphOptions } from '@shop/payments';
@@ -31,6 +31,12 @@ export interface LauncherConfig {
   ports: { products: number; orders: number; payments: number; paymentProvider: number };
   /** Where payments reaches the card provider; the simulator started here when unset. */
   paymentProviderUrl: string | undefined;
+  /**
+   * Where the card provider simulator started here journals its ledger
+   * (charges, refunds, idempotency keys), so a restart forgets none of them.
+   * Unset: memory only, as the test harness runs it.
+   */
+  paymentProviderDataDir?: string | undefined;
   saga: { deadlineMs: number; sweepIntervalMs: number };
   /** How long published outbox rows and inbox records are kept before the hourly retention job deletes them. */
   eventRetentionMs: number;
@@ -62,6 +68,8 @@ const envSchema = z.object({
   PAYMENTS_PORT: port.default(4003),
   PAYMENT_PROVIDER_PORT: port.default(4010),
   PAYMENT_PROVIDER_URL: z.url().optional(),
+  // Default <DATA_DIR>/payment-provider; packages/payment-provider/src/main.ts reads it the same way.
+  PAYMENT_PROVIDER_DATA_DIR: z.string().trim().min(1).optional(),
   NATS_URL: z.string().trim().optional(),
   NATS_NAMESPACE: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').optional(),
   SAGA_DEADLINE_MS: z.coerce.number().int().min(100).default(120_000),
@@ -102,6 +110,7 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     host: e.HOST,
     ports: { products: e.PRODUCTS_PORT, orders: e.ORDERS_PORT, payments: e.PAYMENTS_PORT, paymentProvider: e.PAYMENT_PROVIDER_PORT },
     paymentProviderUrl: e.PAYMENT_PROVIDER_URL,
+    paymentProviderDataDir: resolve(e.PAYMENT_PROVIDER_DATA_DIR ?? join(e.DATA_DIR, 'payment-provider')),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     eventRetentionMs: e.EVENT_RETENTION_HOURS * 3_600_000,
     seedDemoData: e.SEED_DEMO_DATA ?? !production,

@@ -81,7 +81,12 @@ export async function startSupergraph(
 
   const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
     'payment-provider': () =>
-      startPaymentProvider({ port: config.ports.paymentProvider, host: config.host, logger: logger.child({ service: 'payment-provider' }) }),
+      startPaymentProvider({
+        port: config.ports.paymentProvider,
+        host: config.host,
+        dataDir: config.paymentProviderDataDir,
+        logger: logger.child({ service: 'payment-provider' }),
+      }),
     products: () => startProductsSubgraph({ databaseHost: databaseHost(), transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
     orders: () =>
       startOrdersSubgraph({

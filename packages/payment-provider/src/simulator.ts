@@ -4,15 +4,22 @@
  * against the failure modes of a remote provider: declines, transient errors,
  * latency, outages, retries and idempotency keys.
  *
- * All state (charges, refunds, stored idempotent answers, fault settings,
- * counters) lives in memory: this is a simulator, and restarting it forgets
- * everything. Never point anything real at it.
+ * Its ledger (charges, refunds, stored idempotent answers, `tok_processingError`
+ * attempts) is kept in a journal under `dataDir` when one is given, as a real
+ * processor keeps charges and idempotency keys across restarts: every change
+ * is on disk before the request that made it is answered, so a restart, even
+ * after SIGKILL, changes nothing. Without `dataDir` it lives in memory only.
+ * Fault settings and counters are never kept. Never point anything real at it.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { createMetricsRegistry } from '@shop/observability';
 import { listen, mountProbes, type Logger } from '@shop/server';
+import { memoryStore, openJournal, type EntryStore } from './journal.js';
+import { Ledger, parseLedgerEntry, type ChargeRecord, type LedgerChange } from './ledger.js';
+
+export type { ChargeRecord } from './ledger.js';
 
 /** Test card tokens and what they do; a public contract, documented in the README. */
 export const TEST_TOKENS = {
@@ -30,14 +37,6 @@ export const TEST_TOKENS = {
 export const PROCESSING_ERROR_FAILURES = 2;
 
 export type DeclineCode = 'card_declined' | 'insufficient_funds' | 'invalid_token';
-
-export interface ChargeRecord {
-  id: string;
-  reference: string;
-  amount: number;
-  currency: string;
-  status: 'succeeded' | 'refunded';
-}
 
 export interface ProviderStats {
   /** Every `POST /v1/charges` that reached the server, whatever it was answered. */
@@ -60,6 +59,11 @@ export interface PaymentProviderOptions {
   port: number;
   host?: string | undefined;
   logger: Logger;
+  /**
+   * A folder of its own where the ledger is journaled and replayed from on
+   * start; one simulator per folder (a lock file enforces it). Unset: memory only.
+   */
+  dataDir?: string | undefined;
 }
 
 export interface RunningPaymentProvider {
@@ -70,13 +74,17 @@ export interface RunningPaymentProvider {
   setFaults(faults: Partial<Faults>): Faults;
   /** Same as `DELETE /_admin/faults`. */
   clearFaults(): void;
-  /** Same as `POST /_admin/reset`: forgets charges, refunds, keys, counters and faults; drops requests still waiting out injected latency. */
-  reset(): void;
+  /**
+   * Same as `POST /_admin/reset`: forgets charges, refunds, keys, counters and
+   * faults (emptying the journal too); drops requests still waiting out
+   * injected latency. Resolves once the emptied journal is on disk.
+   */
+  reset(): Promise<void>;
   /** Same as `GET /_admin/charges`. */
   charges(): ChargeRecord[];
   /** Same as `GET /_admin/stats`. */
   stats(): ProviderStats;
-  /** Closes the server and its open connections; idempotent. */
+  /** Closes the server and its open connections, then the journal; idempotent. */
   stop(): Promise<void>;
 }
 
@@ -99,17 +107,15 @@ const faultsBody = z.strictObject({
   down: z.boolean().optional(),
 });
 
-/** An HTTP answer; `store` marks final answers kept under the idempotency key. */
+/**
+ * An HTTP answer; `store` marks final answers kept under the idempotency key,
+ * `changes` what it changes in the ledger (a charge made, a processing error counted…).
+ */
 interface Answer {
   status: number;
   body: unknown;
   store: boolean;
-}
-
-interface StoredAnswer {
-  fingerprint: string;
-  status: number;
-  body: unknown;
+  changes: LedgerChange[];
 }
 
 const NO_FAULTS: Faults = { latencyMs: 0, failNextRequests: 0, down: false };
@@ -152,10 +158,20 @@ function processingTick(): Promise<void> {
 
 export async function startPaymentProvider(options: PaymentProviderOptions): Promise<RunningPaymentProvider> {
   const { logger } = options;
-  const charges = new Map<string, ChargeRecord>();
-  const idempotentAnswers = new Map<string, StoredAnswer>();
-  /** `tok_processingError` attempts seen per idempotency key. */
-  const processingErrorAttempts = new Map<string, number>();
+  const ledger = new Ledger();
+  let store: EntryStore<LedgerChange[]> = memoryStore();
+  if (options.dataDir) {
+    const journal = await openJournal(options.dataDir, parseLedgerEntry);
+    for (const entry of journal.entries) ledger.apply(entry);
+    store = journal.store;
+    if (journal.droppedBytes > 0) {
+      logger.warn({ journal: journal.store.path, droppedBytes: journal.droppedBytes }, 'dropped the last journal line, cut short by a crash before it was answered');
+    }
+    logger.info(
+      { journal: journal.store.path, entries: journal.entries.length, charges: ledger.charges.size, idempotencyKeys: ledger.answers.size },
+      'payment provider ledger replayed',
+    );
+  }
   const stats: ProviderStats = { chargeRequests: 0, refundRequests: 0 };
   let faults: Faults = { ...NO_FAULTS };
   const serializer = new KeyedSerializer();
@@ -165,15 +181,24 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
   /** Bumped by reset(): requests still waiting out injected latency from before a reset are dropped. */
   let generation = 0;
 
-  function reset(): void {
+  function reset(): Promise<void> {
     generation += 1;
     for (const sleeper of [...sleepers]) sleeper.wake();
-    charges.clear();
-    idempotentAnswers.clear();
-    processingErrorAttempts.clear();
+    ledger.clear();
     stats.chargeRequests = 0;
     stats.refundRequests = 0;
     faults = { ...NO_FAULTS };
+    return store.truncate();
+  }
+
+  /**
+   * Applies changes to the ledger at once (so the next request sees them: two
+   * refunds of one charge cannot both pass the check), and resolves once they
+   * are on disk: no answer may tell a client about a change a crash could undo.
+   */
+  function record(changes: LedgerChange[]): Promise<void> {
+    ledger.apply(changes);
+    return store.append(changes);
   }
 
   function setFaults(changes: Partial<Faults>): Faults {
@@ -194,6 +219,16 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
       };
       sleepers.add(sleeper);
     });
+  }
+
+  /**
+   * Charges as of now, answered once they are on disk: a search must not
+   * show a charge that a crash in the next millisecond would take back.
+   */
+  async function durableCharges(filter: (charge: ChargeRecord) => boolean = () => true): Promise<ChargeRecord[]> {
+    const snapshot = [...ledger.charges.values()].filter(filter).map((charge) => ({ ...charge }));
+    await store.synced();
+    return snapshot;
   }
 
   function send(res: Response, answer: { status: number; body: unknown }, replayed = false): void {
@@ -251,15 +286,14 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
    * Stripe-like idempotency: the first final answer under a key is stored with
    * the request's fingerprint; the same request replays it, another request
    * with that key gets 422. Transient answers (503) are not stored, so a retry
-   * runs again. Callers hold the key's place in the serializer.
+   * runs again. Callers hold the key's place in the serializer (until the
+   * answer is durable, so a duplicate never replays an answer not yet on disk).
+   *
+   * `decide` reads the ledger and must not await: deciding and recording in
+   * one synchronous step is what keeps two requests from deciding on the same state.
    */
-  async function idempotent(
-    res: Response,
-    key: string,
-    requestFingerprint: string,
-    execute: () => Promise<Answer>,
-  ): Promise<void> {
-    const stored = idempotentAnswers.get(key);
+  async function idempotent(res: Response, key: string, requestFingerprint: string, decide: () => Answer): Promise<void> {
+    const stored = ledger.answers.get(key);
     if (stored) {
       if (stored.fingerprint !== requestFingerprint) {
         send(res, { status: 422, body: { error: 'idempotency_key_reused' } });
@@ -268,12 +302,16 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
       }
       return;
     }
-    const answer = await execute();
-    if (answer.store) idempotentAnswers.set(key, { fingerprint: requestFingerprint, status: answer.status, body: answer.body });
+    await processingTick();
+    const answer = decide();
+    const stores: LedgerChange[] = answer.store ? [{ kind: 'answer', key, answer: { fingerprint: requestFingerprint, status: answer.status, body: answer.body } }] : [];
+    const changes = [...answer.changes, ...stores];
+    // One journal entry for the charge and the answer stored with it: a crash keeps both or neither, never a charge its key does not replay.
+    if (changes.length > 0) await record(changes);
     send(res, answer);
   }
 
-  function createCharge(data: z.infer<typeof chargeBody>): Answer {
+  function createCharge(data: z.infer<typeof chargeBody>, extraChanges: LedgerChange[] = []): Answer {
     const charge: ChargeRecord = {
       id: `ch_${randomUUID()}`,
       reference: data.reference,
@@ -281,22 +319,21 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
       currency: data.currency,
       status: 'succeeded',
     };
-    charges.set(charge.id, charge);
     logger.info({ chargeId: charge.id, reference: charge.reference, amount: charge.amount, currency: charge.currency }, 'charge succeeded');
     return {
       status: 201,
       body: { id: charge.id, status: 'succeeded', amount: charge.amount, currency: charge.currency, reference: charge.reference },
       store: true,
+      changes: [{ kind: 'charge', charge }, ...extraChanges],
     };
   }
 
   function decline(code: DeclineCode, reference: string): Answer {
     logger.info({ reference, code }, 'charge declined');
-    return { status: 402, body: { status: 'failed', code }, store: true };
+    return { status: 402, body: { status: 'failed', code }, store: true, changes: [] };
   }
 
-  async function processCharge(key: string, data: z.infer<typeof chargeBody>): Promise<Answer> {
-    await processingTick();
+  function decideCharge(key: string, data: z.infer<typeof chargeBody>): Answer {
     switch (data.token) {
       case TEST_TOKENS.visa:
         return createCharge(data);
@@ -305,29 +342,31 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
       case TEST_TOKENS.insufficientFunds:
         return decline('insufficient_funds', data.reference);
       case TEST_TOKENS.processingError: {
-        const seen = processingErrorAttempts.get(key) ?? 0;
+        const seen = ledger.processingErrorAttempts.get(key) ?? 0;
         if (seen < PROCESSING_ERROR_FAILURES) {
-          processingErrorAttempts.set(key, seen + 1);
           logger.info({ reference: data.reference, attempt: seen + 1 }, 'charge failed transiently (simulated processing error)');
-          return { status: 503, body: { error: 'processing_error' }, store: false };
+          // Counted durably: a restart between attempts must not hand out two more failures.
+          return { status: 503, body: { error: 'processing_error' }, store: false, changes: [{ kind: 'processingErrorAttempts', key, count: seen + 1 }] };
         }
-        processingErrorAttempts.delete(key);
-        return createCharge(data);
+        return createCharge(data, [{ kind: 'processingErrorAttempts', key, count: 0 }]);
       }
       default:
         return decline('invalid_token', data.reference);
     }
   }
 
-  async function processRefund(chargeId: string): Promise<Answer> {
-    await processingTick();
-    const charge = charges.get(chargeId);
-    if (!charge) return { status: 404, body: { error: 'charge_not_found' }, store: true };
-    if (charge.status === 'refunded') return { status: 409, body: { error: 'already_refunded' }, store: true };
-    charge.status = 'refunded';
+  function decideRefund(chargeId: string): Answer {
+    const charge = ledger.charges.get(chargeId);
+    if (!charge) return { status: 404, body: { error: 'charge_not_found' }, store: true, changes: [] };
+    if (charge.status === 'refunded') return { status: 409, body: { error: 'already_refunded' }, store: true, changes: [] };
     const refundId = `re_${randomUUID()}`;
     logger.info({ refundId, chargeId, reference: charge.reference, amount: charge.amount }, 'charge refunded');
-    return { status: 201, body: { id: refundId, charge: charge.id, status: 'succeeded', amount: charge.amount }, store: true };
+    return {
+      status: 201,
+      body: { id: refundId, charge: charge.id, status: 'succeeded', amount: charge.amount },
+      store: true,
+      changes: [{ kind: 'charge', charge: { ...charge, status: 'refunded' } }],
+    };
   }
 
   const app = express();
@@ -335,6 +374,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
   mountProbes(app, {
     checkReady: async () => {
       if (faults.down) throw new Error('payment provider is down (fault injection)');
+      if (store.failure) throw store.failure;
     },
     // Process metrics only: the simulator stands in for a third party.
     metrics: createMetricsRegistry('payment-provider'),
@@ -350,7 +390,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     }
     const data = parsed.data;
     const print = fingerprint(['POST /v1/charges', data.amount, data.currency, data.token, data.reference]);
-    await serializer.run(key, () => idempotent(res, key, print, () => processCharge(key, data)));
+    await serializer.run(key, () => idempotent(res, key, print, () => decideCharge(key, data)));
   });
 
   app.post('/v1/refunds', arrive('refund'), express.json(), injectFaults, async (req, res) => {
@@ -363,19 +403,19 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     }
     const chargeId = parsed.data.charge;
     const print = fingerprint(['POST /v1/refunds', chargeId]);
-    await serializer.run(key, () => idempotent(res, key, print, () => processRefund(chargeId)));
+    await serializer.run(key, () => idempotent(res, key, print, () => decideRefund(chargeId)));
   });
 
   // Charges made for a reference (an order id): how a client that lost an
   // answer (timeout) finds out whether a charge landed, as with a real
   // processor's search API.
-  app.get('/v1/charges', injectFaults, (req, res) => {
+  app.get('/v1/charges', injectFaults, async (req, res) => {
     const reference = typeof req.query['reference'] === 'string' ? req.query['reference'] : '';
     if (!reference) {
       send(res, { status: 400, body: { error: 'invalid_request', message: 'reference query parameter is required' } });
       return;
     }
-    res.json({ data: [...charges.values()].filter((charge) => charge.reference === reference) });
+    res.json({ data: await durableCharges((charge) => charge.reference === reference) });
   });
 
   // Test controls. Unauthenticated on purpose: this is a simulator.
@@ -398,14 +438,14 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     faults = { ...NO_FAULTS };
     res.json(faults);
   });
-  app.get('/_admin/charges', (_req, res) => {
-    res.json([...charges.values()]);
+  app.get('/_admin/charges', async (_req, res) => {
+    res.json(await durableCharges());
   });
   app.get('/_admin/stats', (_req, res) => {
     res.json(stats);
   });
-  app.post('/_admin/reset', (_req, res) => {
-    reset();
+  app.post('/_admin/reset', async (_req, res) => {
+    await reset();
     res.status(204).end();
   });
 
@@ -427,7 +467,13 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     send(res, { status: 500, body: { error: 'internal_error' } });
   });
 
-  const listening = await listen(app, options.port, options.host);
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(app, options.port, options.host);
+  } catch (error) {
+    await store.close(); // lets the data folder go: a start on a taken port leaves nothing locked
+    throw error;
+  }
   let stopping: Promise<void> | undefined;
 
   return {
@@ -438,7 +484,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
       faults = { ...NO_FAULTS };
     },
     reset,
-    charges: () => [...charges.values()].map((charge) => ({ ...charge })),
+    charges: () => [...ledger.charges.values()].map((charge) => ({ ...charge })),
     stats: () => ({ ...stats }),
     stop: () => {
       stopping ??= new Promise<void>((resolve, reject) => {
@@ -446,7 +492,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
         for (const sleeper of [...sleepers]) sleeper.wake();
         listening.httpServer.close((error) => (error ? reject(error) : resolve()));
         listening.httpServer.closeAllConnections();
-      });
+      }).finally(() => store.close());
       return stopping;
     },
   };
