@@ -101,10 +101,10 @@ describe('payments: one order’s events in any order', () => {
       pendingBoundMs: 120_000,
     });
     const orderId = randomUUID();
-    const pair = [
+    const pair: readonly [DomainEventOf<EventType>, DomainEventOf<EventType>] = [
       event('StockReserved', orderId, { orderId, customerId: 'alice', amount: { amount: 1000, currency: 'EUR' }, paymentToken: 'tok_visa' }),
       event('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }),
-    ] as const;
+    ];
     await deliver(paymentEventHandlers(service), DELIVERIES[deliveries](pair));
     const payment = await db.selectFrom('payments').select(['status']).where('order_id', '=', orderId).executeTakeFirst();
     const charges = (await providerCharges(test)).filter((charge) => charge.reference === orderId).map((charge) => charge.status);
