@@ -52,6 +52,12 @@ export interface Faults {
   failNextRequests: number;
   /** Answer every charge/refund request 503 (and `/ready` not ready). */
   down: boolean;
+  /**
+   * Delay between processing a charge/refund (made and journaled) and sending
+   * its answer: the money has moved, the client is still waiting. A client
+   * that times out or dies meanwhile must find out from the ledger.
+   */
+  answerDelayMs: number;
 }
 
 export interface PaymentProviderOptions {
@@ -105,6 +111,7 @@ const faultsBody = z.strictObject({
   latencyMs: z.number().int().min(0).max(60_000).optional(),
   failNextRequests: z.number().int().min(0).optional(),
   down: z.boolean().optional(),
+  answerDelayMs: z.number().int().min(0).max(60_000).optional(),
 });
 
 /**
@@ -118,7 +125,7 @@ interface Answer {
   changes: LedgerChange[];
 }
 
-const NO_FAULTS: Faults = { latencyMs: 0, failNextRequests: 0, down: false };
+const NO_FAULTS: Faults = { latencyMs: 0, failNextRequests: 0, down: false, answerDelayMs: 0 };
 
 /**
  * Runs tasks for the same key one after another (a per-key promise chain), so
@@ -308,6 +315,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     const changes = [...answer.changes, ...stores];
     // One journal entry for the charge and the answer stored with it: a crash keeps both or neither, never a charge its key does not replay.
     if (changes.length > 0) await record(changes);
+    if (faults.answerDelayMs > 0) await sleep(faults.answerDelayMs);
     send(res, answer);
   }
 
@@ -432,6 +440,7 @@ export async function startPaymentProvider(options: PaymentProviderOptions): Pro
     if (parsed.data.latencyMs !== undefined) changes.latencyMs = parsed.data.latencyMs;
     if (parsed.data.failNextRequests !== undefined) changes.failNextRequests = parsed.data.failNextRequests;
     if (parsed.data.down !== undefined) changes.down = parsed.data.down;
+    if (parsed.data.answerDelayMs !== undefined) changes.answerDelayMs = parsed.data.answerDelayMs;
     res.json(setFaults(changes));
   });
   app.delete('/_admin/faults', (_req, res) => {
