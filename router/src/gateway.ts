@@ -99,7 +99,12 @@ export function createGateway(options: {
   metrics: Registry;
   logger: Logger;
   supergraphSdl?: string;
-}): { gateway: ApolloGateway; resolvedUrls: Map<string, string> } {
+}): {
+  gateway: ApolloGateway;
+  resolvedUrls: Map<string, string>;
+  /** Per subgraph, why the router would not call it now (breaker open or half-open); filled with resolvedUrls. */
+  breakerRefusals: Map<string, () => string | undefined>;
+} {
   // @apollo/gateway otherwise exports usage metrics to Apollo and probes cloud
   // metadata endpoints (169.254.169.254) to describe the host. Nothing leaves
   // the machine unless the operator sets APOLLO_TELEMETRY_DISABLED=false.
@@ -107,21 +112,24 @@ export function createGateway(options: {
   const subgraphMetrics = createSubgraphMetrics(options.metrics);
   // Filled as the gateway loads the supergraph: the URL each subgraph is called at.
   const resolvedUrls = new Map<string, string>();
+  const breakerRefusals = new Map<string, () => string | undefined>();
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8'),
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name as SubgraphName] ?? url;
       if (!target) throw new Error(`The supergraph names no URL for subgraph "${name}" and none is configured`);
       resolvedUrls.set(name, target);
+      const fetcher = createSubgraphFetcher(name, { ...options.resilience, metrics: subgraphMetrics, logger: options.logger });
+      breakerRefusals.set(name, fetcher.breakerRefusal);
       return new SubgraphDataSource({
         subgraph: name,
         url: target,
-        fetcher: createSubgraphFetcher(name, { ...options.resilience, metrics: subgraphMetrics, logger: options.logger }),
+        fetcher: fetcher.fetch,
         fetches: options.fetches,
         secret: options.subgraphSecrets[name as SubgraphName],
         logger: options.logger,
       });
     },
   });
-  return { gateway, resolvedUrls };
+  return { gateway, resolvedUrls, breakerRefusals };
 }

@@ -30,7 +30,7 @@ const READY_TIMEOUT_MS = 2_000;
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
   const fetches = new SubgraphFetchCounter();
   const metrics = createMetricsRegistry('router');
-  const { gateway, resolvedUrls } = createGateway({
+  const { gateway, resolvedUrls, breakerRefusals } = createGateway({
     subgraphUrls: config.subgraphUrls,
     subgraphSecrets: config.subgraphSecrets,
     resilience: config.subgraphResilience,
@@ -73,10 +73,17 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   await server.start();
 
   mountProbes(app, {
-    // Ready when the supergraph is loaded and every subgraph says it is ready.
+    // Ready when the supergraph is loaded, the router would call every
+    // subgraph (no breaker refusing calls: a subgraph back up is still
+    // unreachable through an open breaker), and every subgraph says it is ready.
     checkReady: async () => {
       const origins = [...resolvedUrls.values()].map((url) => new URL(url).origin);
       if (origins.length === 0) throw new Error('the supergraph is not loaded');
+      const refusals = [...breakerRefusals].flatMap(([subgraph, refusal]) => {
+        const reason = refusal();
+        return reason === undefined ? [] : [`${subgraph}: ${reason}`];
+      });
+      if (refusals.length > 0) throw new Error(refusals.join('; '));
       await Promise.all(
         origins.map(async (origin) => {
           const response = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });

@@ -1,5 +1,15 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { circuitBreaker, ConsecutiveBreaker, handleAll, isBrokenCircuitError, TaskCancelledError, timeout, TimeoutStrategy, wrap } from 'cockatiel';
+import {
+  circuitBreaker,
+  CircuitState,
+  ConsecutiveBreaker,
+  handleAll,
+  isBrokenCircuitError,
+  TaskCancelledError,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
 import { Counter, Gauge, Histogram, trackBreakerState, type Logger, type Registry } from '@shop/observability';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
@@ -58,6 +68,16 @@ export function createSubgraphMetrics(registry: Registry) {
 }
 export type SubgraphMetrics = ReturnType<typeof createSubgraphMetrics>;
 
+export interface SubgraphFetcher {
+  /** What the gateway's data source calls the subgraph with. */
+  fetch: Fetcher;
+  /**
+   * Why a call made now would not be sent to the subgraph (its breaker would
+   * refuse it or hold it), or undefined when it would be sent. `/ready` reads it.
+   */
+  breakerRefusal(): string | undefined;
+}
+
 /**
  * How the router calls one subgraph: each call has a timeout covering the
  * whole answer (headers and body), and a circuit breaker per subgraph stops
@@ -69,18 +89,51 @@ export type SubgraphMetrics = ReturnType<typeof createSubgraphMetrics>;
 export function createSubgraphFetcher(
   subgraph: string,
   options: SubgraphResilience & { metrics: SubgraphMetrics; logger: Logger },
-): Fetcher {
+): SubgraphFetcher {
   const { metrics, logger } = options;
   const breaker = circuitBreaker(handleAll, {
     halfOpenAfter: options.breakerHalfOpenAfterMs,
     breaker: new ConsecutiveBreaker(options.breakerFailures),
   });
-  breaker.onBreak(() => logger.warn({ subgraph, halfOpenAfterMs: options.breakerHalfOpenAfterMs }, 'subgraph circuit breaker opened'));
+  /** When the breaker last opened; with a constant halfOpenAfter, calls are refused until openedAt + breakerHalfOpenAfterMs. */
+  let openedAt = 0;
+  breaker.onBreak(() => {
+    openedAt = Date.now();
+    logger.warn({ subgraph, halfOpenAfterMs: options.breakerHalfOpenAfterMs }, 'subgraph circuit breaker opened');
+  });
   breaker.onReset(() => logger.info({ subgraph }, 'subgraph circuit breaker closed'));
   trackBreakerState(breaker, metrics.breakerState, { subgraph });
   const policy = wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Cooperative));
 
-  return async (url, init) => {
+  /**
+   * The breaker's answer to "would a call made now reach the subgraph?":
+   * - closed: yes.
+   * - open, within its break: no, refused at once.
+   * - open, break over: yes. cockatiel stays "open" until a call arrives and
+   *   lets that call through as the trial. Counting this as refusing would
+   *   deadlock: a router taken out of its load balancer while not ready gets
+   *   no call, so its breaker would never close and it would never be ready again.
+   * - half-open: no. The trial call is in flight and every other call waits
+   *   for its outcome, then is refused if it failed: until it is known,
+   *   reporting ready would promise calls that may still fail. It lasts at
+   *   most one call's timeout, so it never holds readiness down for long.
+   */
+  function breakerRefusal(): string | undefined {
+    switch (breaker.state) {
+      case CircuitState.Closed:
+        return undefined;
+      case CircuitState.Open: {
+        const refusingForMs = openedAt + options.breakerHalfOpenAfterMs - Date.now();
+        return refusingForMs > 0 ? `circuit breaker open, calls refused for another ${refusingForMs} ms` : undefined;
+      }
+      case CircuitState.HalfOpen:
+        return 'circuit breaker half-open, waiting for its trial call to succeed';
+      case CircuitState.Isolated:
+        return 'circuit breaker isolated, calls refused until it is released';
+    }
+  }
+
+  const fetchThroughBreaker: Fetcher = async (url, init) => {
     const startedAt = performance.now();
     let outcome = 'success';
     try {
@@ -109,4 +162,5 @@ export function createSubgraphFetcher(
       if (outcome !== 'rejected') metrics.duration.observe({ subgraph }, (performance.now() - startedAt) / 1000);
     }
   };
+  return { fetch: fetchThroughBreaker, breakerRefusal };
 }

@@ -27,7 +27,7 @@ afterAll(async () => {
 function fetcherFor(subgraph: string) {
   const registry = createMetricsRegistry('router');
   const metrics = createSubgraphMetrics(registry);
-  const fetcher = createSubgraphFetcher(subgraph, {
+  const { fetch: fetcher } = createSubgraphFetcher(subgraph, {
     timeoutMs: 150,
     breakerFailures: 2,
     breakerHalfOpenAfterMs: 300,
