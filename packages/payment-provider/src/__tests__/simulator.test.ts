@@ -256,9 +256,9 @@ describe('fault injection and test controls', () => {
   it('merges fault settings, and DELETE resets them', async () => {
     await simulator.control.setFaults({ latencyMs: 5 });
     await simulator.control.setFaults({ failNextRequests: 1 });
-    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 5, failNextRequests: 1, down: false });
+    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 5, failNextRequests: 1, down: false, answerDelayMs: 0 });
     await simulator.control.clearFaults();
-    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 0, failNextRequests: 0, down: false });
+    expect(await (await fetch(`${simulator.provider.url}/_admin/faults`)).json()).toEqual({ latencyMs: 0, failNextRequests: 0, down: false, answerDelayMs: 0 });
   });
 
   it('reset forgets charges, keys and counters', async () => {
