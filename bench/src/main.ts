@@ -4,6 +4,7 @@ import autocannon from 'autocannon';
 import { DEFAULT_LIMITS } from '@shop/router';
 import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 import { runCheckout, type CheckoutResults } from './checkout.js';
+import { runCheckoutProcesses, type ProcessesCheckoutResults } from './checkout-processes.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
 const ORDER_COUNT = 100;
@@ -15,6 +16,36 @@ const SCENARIO_NAMES = ['read', 'security', 'checkout'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const SELECTED = scenariosFromEnv(process.env['BENCH_SCENARIOS']);
 const RESULTS_DIR = new URL('../results/', import.meta.url);
+/**
+ * Where the checkout scenario runs: `in-process` (every service in this
+ * process, the harness of the tests) or `processes` (each service its own
+ * process on Postgres + NATS, CPU measured per process). Default: processes
+ * when DATABASE_URL and NATS_URL are both set.
+ */
+const DEPLOYMENT = deploymentFromEnv(process.env['BENCH_DEPLOYMENT']);
+
+function deploymentFromEnv(value: string | undefined): 'in-process' | 'processes' {
+  if (value === undefined || value === '') return process.env['DATABASE_URL'] && process.env['NATS_URL'] ? 'processes' : 'in-process';
+  if (value !== 'in-process' && value !== 'processes') throw new Error(`BENCH_DEPLOYMENT must be in-process or processes, got "${value}"`);
+  if (value === 'processes' && !(process.env['DATABASE_URL'] && process.env['NATS_URL'])) throw new Error('BENCH_DEPLOYMENT=processes needs DATABASE_URL and NATS_URL');
+  return value;
+}
+
+/** BENCH_POLL_MS: how often a customer of the processes checkout asks for its order's status (default 200). */
+function pollIntervalFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 200;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 10) throw new Error(`BENCH_POLL_MS must be a number of milliseconds >= 10, got "${value}"`);
+  return ms;
+}
+
+/** BENCH_LEVELS=1,10,50,200: concurrent customers of the processes checkout. */
+function levelsFromEnv(value: string | undefined): number[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const levels = value.split(',').map((level) => Number(level.trim()));
+  if (levels.some((level) => !Number.isInteger(level) || level < 1)) throw new Error(`BENCH_LEVELS must list positive integers, got "${value}"`);
+  return levels;
+}
 
 interface SqlStatements {
   products: number;
@@ -255,13 +286,26 @@ async function main(): Promise<void> {
       `scenarios: ${[...SELECTED].join(', ')}`,
   );
   // Each scenario runs on a supergraph of its own; the file holds what this run measured.
-  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & { security?: SecurityResult[]; checkout?: CheckoutResults } = {
+  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & { security?: SecurityResult[]; checkout?: CheckoutResults | ProcessesCheckoutResults } = {
     date: new Date().toISOString(),
     scenarios: [...SELECTED],
   };
   if (SELECTED.has('read')) Object.assign(output, await runRead());
   if (SELECTED.has('security')) output.security = await runSecurity();
-  if (SELECTED.has('checkout')) output.checkout = await runCheckout({ durationSeconds: DURATION_SECONDS });
+  if (SELECTED.has('checkout')) {
+    if (DEPLOYMENT === 'processes') {
+      const levels = levelsFromEnv(process.env['BENCH_LEVELS']);
+      output.checkout = await runCheckoutProcesses({
+        durationSeconds: DURATION_SECONDS,
+        databaseUrl: process.env['DATABASE_URL']!,
+        natsUrl: process.env['NATS_URL']!,
+        pollMs: pollIntervalFromEnv(process.env['BENCH_POLL_MS']),
+        ...(levels ? { levels } : {}),
+      });
+    } else {
+      output.checkout = await runCheckout({ durationSeconds: DURATION_SECONDS });
+    }
+  }
 
   await mkdir(RESULTS_DIR, { recursive: true });
   const file = new URL('latest.json', RESULTS_DIR);

@@ -1,0 +1,612 @@
+/**
+ * The supergraph as separate processes on Postgres + NATS JetStream, the way it
+ * is deployed: the card provider simulator, products, orders, payments and the
+ * router, each a child process of its own (`node --import tsx
+ * packages/launcher/src/main.ts` with SERVICES=<name>), on free ports, with
+ * databases and a NATS namespace unique to this run, one JWT secret and one
+ * secret per subgraph. Logs go to files under a temp dir.
+ *
+ * The chaos run kills and restarts its processes; the bench reads the CPU
+ * each one (and Postgres, and nats-server) used. Nothing here holds an
+ * in-process handle on a service: what a caller learns, it learns over HTTP,
+ * from the databases or from /proc.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { deleteJetStreamNamespace } from '@shop/events';
+import { signDevelopmentToken } from '@shop/router';
+import { findNatsServer, machineBusyMs, readProcStat, treeCpuMs } from './proc.js';
+
+export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+export const SUBGRAPH_NAMES = ['products', 'orders', 'payments'] as const;
+export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
+/** Processes the cluster can kill and restart: the services, and a private nats-server or Postgres. */
+export type ProcessName = ServiceName | 'nats' | 'postgres';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const LAUNCHER_MAIN = join(REPO_ROOT, 'packages/launcher/src/main.ts');
+export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
+export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
+export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
+export const privatePostgresAvailable = existsSync(join(POSTGRES_BIN_DIR, 'initdb')) && existsSync(join(POSTGRES_BIN_DIR, 'postgres'));
+
+export interface ClusterOptions {
+  /**
+   * `shared`: a running server (`url`: any database on it, e.g. postgres://postgres@127.0.0.1:5432/postgres).
+   * `private`: a Postgres cluster of this run's own (initdb in a temp dir, a spare port), which may be stopped.
+   */
+  postgres: { kind: 'shared'; url: string } | { kind: 'private' };
+  /** `shared`: a running nats-server with JetStream; `private`: a nats-server of this run's own, which may be killed. */
+  nats: { kind: 'shared'; url: string } | { kind: 'private' };
+  /** Prefix of this run's databases and NATS namespace (a random suffix is appended). */
+  name: string;
+  /** Extra environment for every service process (SAGA_DEADLINE_MS, LOG_LEVEL…). */
+  env?: Record<string, string>;
+  /** Log lines of the cluster itself (starts, kills); silent when absent. */
+  log?: (line: string) => void;
+}
+
+/** CPU time, ms, used so far; take two and subtract. */
+export interface CpuSnapshot {
+  at: number;
+  services: Record<ServiceName, number>;
+  /**
+   * Postgres backends serving this run's databases (summed per backend, sampled
+   * every 250 ms: work a backend does in its last 250 ms before it exits is
+   * missed). Shared server: other users' work is excluded.
+   */
+  postgresBackends: number;
+  /** The whole Postgres process tree (postmaster, its auxiliary processes and every backend, of every database), when its postmaster is found. */
+  postgresCluster: number | undefined;
+  /** nats-server: the private one, or the whole shared server process (other users' traffic included). */
+  nats: number | undefined;
+  /** This (load generator) process: excluded from the cluster's figures. */
+  driver: number;
+  /** The whole machine's busy CPU (all cores, all processes), to see what else ran meanwhile. */
+  machine: number | undefined;
+}
+
+export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
+  const minus = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
+  const services = Object.fromEntries(SERVICE_NAMES.map((name) => [name, after.services[name] - before.services[name]])) as Record<ServiceName, number>;
+  return {
+    at: after.at - before.at,
+    services,
+    postgresBackends: after.postgresBackends - before.postgresBackends,
+    postgresCluster: minus(after.postgresCluster, before.postgresCluster),
+    nats: minus(after.nats, before.nats),
+    driver: after.driver - before.driver,
+    machine: minus(after.machine, before.machine),
+  };
+}
+
+export interface ProcessExit {
+  name: ProcessName;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  at: Date;
+  /** The last lines of its log. */
+  logTail: string;
+}
+
+export interface Cluster {
+  readonly id: string;
+  /** Database prefix: this run's databases are `<databasePrefix>_products`, `_orders`, `_payments`. */
+  readonly databasePrefix: string;
+  readonly namespace: string;
+  readonly logDir: string;
+  /** The router's GraphQL endpoint. */
+  readonly routerUrl: string;
+  readonly providerUrl: string;
+  /** Base URL of each service. */
+  readonly urls: Record<ServiceName, string>;
+  readonly natsUrl: string;
+  /** nats-server's HTTP monitoring endpoint (private server only): /jsz shows each consumer's pending messages. */
+  readonly natsMonitorUrl: string | undefined;
+  /** A server URL whose path is the database name, for direct reads: `databaseUrl('orders')`. */
+  databaseUrl(subgraph: SubgraphName): string;
+  /** Maintenance connection URL (database `postgres`). */
+  readonly adminDatabaseUrl: string;
+  /** Whether the payment provider was given a data dir it understands (PAYMENT_PROVIDER_DATA_DIR / dataDir). */
+  readonly providerKeepsLedger: boolean;
+  token(sub: string, roles: ('customer' | 'admin')[]): Promise<string>;
+  pid(name: ProcessName): number | undefined;
+  /** Sends the signal and waits until the process has exited. Not reported as an unexpected exit. */
+  kill(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
+  /** Starts a killed process again (same ports, data, namespace) and waits until it is ready. */
+  restart(name: ProcessName): Promise<void>;
+  /** Waits until the service answers 200 on /ready. */
+  waitReady(name: ServiceName, timeoutMs?: number): Promise<void>;
+  /** Terminates every Postgres backend of this run's databases; returns how many. */
+  terminateBackends(): Promise<number>;
+  /** Processes that exited without being killed or stopped by the cluster. */
+  unexpectedExits(): ProcessExit[];
+  cpu(): Promise<CpuSnapshot>;
+  logFile(name: ProcessName): string;
+  /** Stops every process, drops the databases, deletes the namespace, removes the temp dirs (logs too unless `keepLogs`). */
+  stop(options?: { keepLogs?: boolean }): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function tail(file: string, lines = 40): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).slice(-lines).join('\n');
+}
+
+/** Whether the payment provider's code reads a data dir (another change adds it); checked in its source. */
+async function providerSupportsDataDir(): Promise<boolean> {
+  const sources = ['packages/payment-provider/src/main.ts', 'packages/payment-provider/src/simulator.ts', 'packages/launcher/src/config.ts', 'packages/launcher/src/supergraph.ts'];
+  for (const source of sources) {
+    const text = await readFile(join(REPO_ROOT, source), 'utf8').catch(() => '');
+    if (text.includes('PAYMENT_PROVIDER_DATA_DIR')) return true;
+  }
+  return false;
+}
+
+/** Environment variables the launcher reads that must not leak from the caller's shell into a service. */
+const LAUNCHER_VARIABLES = [
+  'DATABASE_URL', 'DATA_DIR', 'NATS_URL', 'NATS_NAMESPACE', 'SERVICES', 'HOST', 'ROUTER_PORT', 'ROUTER_METRICS_PORT',
+  'PRODUCTS_PORT', 'ORDERS_PORT', 'PAYMENTS_PORT', 'PAYMENT_PROVIDER_PORT', 'PAYMENT_PROVIDER_URL', 'PAYMENT_PROVIDER_DATA_DIR',
+  'PRODUCTS_URL', 'ORDERS_URL', 'PAYMENTS_URL', 'PRODUCTS_SUBGRAPH_SECRET', 'ORDERS_SUBGRAPH_SECRET', 'PAYMENTS_SUBGRAPH_SECRET',
+  'JWT_SECRET', 'JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE', 'SEED_DEMO_DATA', 'NODE_ENV', 'SAGA_DEADLINE_MS', 'SAGA_SWEEP_INTERVAL_MS',
+  'PERSISTED_DOCUMENTS_ONLY', 'LOG_LEVEL',
+];
+
+interface Managed {
+  child: ChildProcess | undefined;
+  /** CPU of earlier instances of this process (killed, restarted), ms. */
+  pastCpuMs: number;
+  /** Last CPU reading of the current instance, ms. */
+  lastCpuMs: number;
+  /** Set before the cluster itself signals the process. */
+  expectExit: boolean;
+}
+
+/** Starts the cluster; throws (after cleaning up) if a process does not become ready. */
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const log = options.log ?? (() => undefined);
+  const id = `${options.name}_${randomBytes(4).toString('hex')}`;
+  const databasePrefix = id;
+  const namespace = id;
+  const root = await mkdtemp(join(tmpdir(), `${options.name}-`));
+  const logDir = join(root, 'logs');
+  await mkdir(logDir);
+  const providerDataDir = join(root, 'provider');
+  await mkdir(providerDataDir);
+  const providerKeepsLedger = await providerSupportsDataDir();
+
+  const ports: Record<ServiceName, number> = {
+    'payment-provider': await freePort(),
+    products: await freePort(),
+    orders: await freePort(),
+    payments: await freePort(),
+    router: await freePort(),
+  };
+  const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, `http://127.0.0.1:${ports[name]}`])) as Record<ServiceName, string>;
+  const jwtSecret = randomBytes(32).toString('base64url');
+  const secrets: Record<SubgraphName, string> = {
+    products: randomBytes(24).toString('base64url'),
+    orders: randomBytes(24).toString('base64url'),
+    payments: randomBytes(24).toString('base64url'),
+  };
+
+  const managed = new Map<ProcessName, Managed>();
+  const exits: ProcessExit[] = [];
+  const removeDirs: string[] = [root];
+  const logFile = (name: ProcessName) => join(logDir, `${name}.log`);
+
+  // --- private Postgres and nats-server -----------------------------------------
+  const natsPort = options.nats.kind === 'private' ? await freePort() : undefined;
+  const natsUrl = options.nats.kind === 'shared' ? options.nats.url : `nats://127.0.0.1:${natsPort}`;
+  const natsStoreDir = join(root, 'nats');
+  const natsMonitorPort = options.nats.kind === 'private' ? await freePort() : undefined;
+  const postgresPort = options.postgres.kind === 'private' ? await freePort() : undefined;
+  let postgresDataDir: string | undefined;
+  let postgresUser: { uid: number; gid: number } | undefined;
+  const serverUrl = new URL(options.postgres.kind === 'shared' ? options.postgres.url : `postgres://postgres@127.0.0.1:${postgresPort}/postgres`);
+  const databaseUrl = (subgraph: SubgraphName | 'postgres' | 'prefix') => {
+    const url = new URL(serverUrl);
+    url.pathname = `/${subgraph === 'postgres' ? 'postgres' : subgraph === 'prefix' ? databasePrefix : `${databasePrefix}_${subgraph}`}`;
+    return url.toString();
+  };
+
+  function track(name: ProcessName, child: ChildProcess): void {
+    const entry = managed.get(name)!;
+    entry.child = child;
+    entry.lastCpuMs = 0;
+    entry.expectExit = false;
+    child.once('exit', (code, signal) => {
+      entry.pastCpuMs += entry.lastCpuMs;
+      entry.lastCpuMs = 0;
+      if (entry.child === child) entry.child = undefined;
+      if (entry.expectExit) return;
+      void tail(logFile(name)).then((logTail) => {
+        exits.push({ name, pid: child.pid ?? -1, code, signal, at: new Date(), logTail });
+        log(`!! ${name} (pid ${child.pid}) exited on its own: code ${code}, signal ${signal}`);
+      });
+    });
+  }
+
+  function spawnLogged(name: ProcessName, command: string, args: string[], env: NodeJS.ProcessEnv, extra: { uid?: number; gid?: number; cwd?: string } = {}): ChildProcess {
+    if (!managed.has(name)) managed.set(name, { child: undefined, pastCpuMs: 0, lastCpuMs: 0, expectExit: false });
+    const fd = openSync(logFile(name), 'a');
+    try {
+      const child = spawn(command, args, { cwd: extra.cwd ?? REPO_ROOT, env, stdio: ['ignore', fd, fd], ...extra });
+      track(name, child);
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  async function startNats(): Promise<void> {
+    spawnLogged('nats', NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(natsPort), '-m', String(natsMonitorPort), '-js', '-sd', natsStoreDir], process.env);
+    await waitForTcp('nats', natsPort!, 15_000);
+  }
+
+  async function initPostgres(): Promise<void> {
+    postgresDataDir = await mkdtemp(join(tmpdir(), `${options.name}-pg-`));
+    removeDirs.push(postgresDataDir);
+    // Postgres refuses to run as root: run it as the postgres user when we are root.
+    if (process.getuid?.() === 0) {
+      const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+      const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+      postgresUser = { uid, gid };
+      await chown(postgresDataDir, uid, gid);
+    }
+    const initdb = spawn(join(POSTGRES_BIN_DIR, 'initdb'), ['-D', postgresDataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: postgresDataDir,
+      ...(postgresUser ?? {}),
+    });
+    let output = '';
+    initdb.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    initdb.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => initdb.once('exit', resolve));
+    if (code !== 0) throw new Error(`initdb failed (${code}):\n${output}`);
+  }
+
+  async function startPostgres(): Promise<void> {
+    const args = [
+      '-D', postgresDataDir!, '-p', String(postgresPort), '-k', postgresDataDir!, '-c', 'listen_addresses=127.0.0.1',
+      // A crash (immediate stop) is what the chaos run exercises; an OS crash is not, so no fsync.
+      '-c', 'fsync=off', '-c', 'max_connections=200', '-c', 'shared_buffers=64MB',
+    ];
+    spawnLogged('postgres', join(POSTGRES_BIN_DIR, 'postgres'), args, { ...process.env, LC_ALL: 'C.UTF-8' }, { cwd: postgresDataDir!, ...(postgresUser ?? {}) });
+    await waitFor('private Postgres to accept connections', 30_000, async () => {
+      const client = new pg.Client({ connectionString: databaseUrl('postgres') });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return true;
+      } catch {
+        return false;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }, () => exitedWhileStarting('postgres'));
+  }
+
+  function exitedWhileStarting(name: ProcessName): string | undefined {
+    const entry = managed.get(name);
+    return entry && !entry.child ? `${name} exited while starting; see ${logFile(name)}` : undefined;
+  }
+
+  async function waitForTcp(name: ProcessName, port: number, timeoutMs: number): Promise<void> {
+    const { connect } = await import('node:net');
+    await waitFor(`${name} on port ${port}`, timeoutMs, () => new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+    }), () => exitedWhileStarting(name));
+  }
+
+  async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>, failFast?: () => string | undefined): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const failure = failFast?.();
+      if (failure) throw new Error(failure);
+      if (await check()) return;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await sleep(150);
+    }
+  }
+
+  // --- the services -------------------------------------------------------------
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of LAUNCHER_VARIABLES) delete baseEnv[name];
+  Object.assign(baseEnv, { NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO_DATA: 'false', APOLLO_TELEMETRY_DISABLED: 'true' });
+
+  function serviceEnv(name: ServiceName): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...baseEnv, ...options.env, SERVICES: name };
+    switch (name) {
+      case 'payment-provider':
+        return { ...env, PAYMENT_PROVIDER_PORT: String(ports[name]), PAYMENT_PROVIDER_DATA_DIR: providerDataDir };
+      case 'router':
+        return {
+          ...env,
+          ROUTER_PORT: String(ports.router),
+          JWT_SECRET: jwtSecret,
+          PRODUCTS_URL: `${urls.products}/graphql`,
+          ORDERS_URL: `${urls.orders}/graphql`,
+          PAYMENTS_URL: `${urls.payments}/graphql`,
+          PRODUCTS_SUBGRAPH_SECRET: secrets.products,
+          ORDERS_SUBGRAPH_SECRET: secrets.orders,
+          PAYMENTS_SUBGRAPH_SECRET: secrets.payments,
+        };
+      default:
+        return {
+          ...env,
+          DATABASE_URL: databaseUrl('prefix'),
+          NATS_URL: natsUrl,
+          NATS_NAMESPACE: namespace,
+          [`${name.toUpperCase()}_PORT`]: String(ports[name]),
+          [`${name.toUpperCase()}_SUBGRAPH_SECRET`]: secrets[name],
+          ...(name === 'payments' ? { PAYMENT_PROVIDER_URL: urls['payment-provider'] } : {}),
+        };
+    }
+  }
+
+  function startService(name: ServiceName): void {
+    // `node --import tsx`, not the tsx binary or npm: the pid is the service's own, so SIGKILL reaches it.
+    spawnLogged(name, process.execPath, ['--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
+  }
+
+  async function waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {
+    await waitFor(`${name} to be ready (${urls[name]}/ready)`, timeoutMs, async () => {
+      try {
+        const response = await fetch(`${urls[name]}/ready`, { signal: AbortSignal.timeout(2_000) });
+        await response.arrayBuffer();
+        return response.ok;
+      } catch {
+        return false;
+      }
+    }, () => exitedWhileStarting(name));
+  }
+
+  // --- CPU sampling of the run's Postgres backends --------------------------------
+  const admin = () => new pg.Client({ connectionString: databaseUrl('postgres') });
+  let sampler: pg.Client | undefined;
+  const backendCpu = new Map<string, number>();
+  let postmasterPid: number | undefined;
+  let samplerTimer: NodeJS.Timeout | undefined;
+  let sampling: Promise<void> | undefined;
+  let natsPid: number | undefined = options.nats.kind === 'shared' ? await findNatsServer(Number(new URL(options.nats.url).port || 4222)) : undefined;
+
+  async function sampleOnce(): Promise<void> {
+    try {
+      if (!sampler) {
+        const client = admin();
+        client.on('error', () => undefined);
+        await client.connect();
+        sampler = client;
+      }
+      // The bench's own readers (application_name shop-bench-reader) are not the run's work.
+      const { rows } = await sampler.query<{ pid: number }>(
+        "select pid from pg_stat_activity where datname like $1 and application_name <> 'shop-bench-reader'",
+        [`${databasePrefix}\\_%`],
+      );
+      for (const { pid } of rows) {
+        const stat = await readProcStat(pid);
+        if (stat) backendCpu.set(`${pid}:${stat.startTime}`, stat.cpuMs);
+        if (postmasterPid === undefined && stat) postmasterPid = stat.ppid;
+      }
+    } catch {
+      // Postgres away (a fault phase) or the connection terminated: reconnect next time.
+      await sampler?.end().catch(() => undefined);
+      sampler = undefined;
+    }
+    for (const [name, entry] of managed) {
+      if (name === 'postgres') continue;
+      const pid = entry.child?.pid;
+      if (pid === undefined) continue;
+      const stat = await readProcStat(pid);
+      if (stat) entry.lastCpuMs = stat.cpuMs;
+    }
+  }
+
+  function startSampler(): void {
+    const tick = () => {
+      sampling = sampleOnce().finally(() => {
+        if (samplerTimer !== undefined) samplerTimer = setTimeout(tick, 250);
+      });
+    };
+    samplerTimer = setTimeout(tick, 0);
+  }
+
+  async function processCpu(name: ProcessName): Promise<number> {
+    const entry = managed.get(name);
+    if (!entry) return 0;
+    const pid = entry.child?.pid;
+    if (pid !== undefined) {
+      const stat = await readProcStat(pid);
+      if (stat) entry.lastCpuMs = stat.cpuMs;
+    }
+    return entry.pastCpuMs + entry.lastCpuMs;
+  }
+
+  async function stopProcess(name: ProcessName, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const entry = managed.get(name);
+    const child = entry?.child;
+    if (!entry || !child || child.exitCode !== null || child.signalCode !== null) return;
+    entry.expectExit = true;
+    // Last CPU reading before it goes.
+    const stat = child.pid !== undefined ? await readProcStat(child.pid) : undefined;
+    if (stat) entry.lastCpuMs = stat.cpuMs;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async function dropEverything(): Promise<void> {
+    if (options.postgres.kind === 'shared') {
+      const client = admin();
+      client.on('error', () => undefined);
+      try {
+        await client.connect();
+        for (const subgraph of SUBGRAPH_NAMES) {
+          await client.query(`drop database if exists ${pg.escapeIdentifier(`${databasePrefix}_${subgraph}`)} with (force)`);
+        }
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    }
+    if (options.nats.kind === 'shared') await deleteJetStreamNamespace({ servers: natsUrl, namespace });
+  }
+
+  let stopped = false;
+  const killOnExit = () => {
+    for (const entry of managed.values()) entry.child?.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+
+  async function stop(stopOptions: { keepLogs?: boolean } = {}): Promise<void> {
+    if (stopped) return;
+    stopped = true;
+    const timer = samplerTimer;
+    samplerTimer = undefined;
+    clearTimeout(timer);
+    await sampling;
+    await sampler?.end().catch(() => undefined);
+    for (const name of [...SERVICE_NAMES].reverse()) await stopProcess(name, 'SIGTERM', 10_000);
+    const errors: unknown[] = [];
+    await dropEverything().catch((error: unknown) => errors.push(error));
+    await stopProcess('nats', 'SIGTERM', 5_000);
+    // Fast shutdown: no checkpoint wait.
+    await stopProcess('postgres', 'SIGINT', 10_000);
+    process.removeListener('exit', killOnExit);
+    for (const dir of removeDirs) {
+      if (stopOptions.keepLogs && dir === root) {
+        await rm(natsStoreDir, { recursive: true, force: true });
+        await rm(providerDataDir, { recursive: true, force: true });
+        continue;
+      }
+      await rm(dir, { recursive: true, force: true }).catch((error: unknown) => errors.push(error));
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'cleaning up the cluster failed');
+  }
+
+  const cluster: Cluster = {
+    id,
+    databasePrefix,
+    namespace,
+    logDir,
+    routerUrl: `${urls.router}/graphql`,
+    providerUrl: urls['payment-provider'],
+    urls,
+    natsUrl,
+    natsMonitorUrl: natsMonitorPort !== undefined ? `http://127.0.0.1:${natsMonitorPort}` : undefined,
+    databaseUrl: (subgraph) => databaseUrl(subgraph),
+    adminDatabaseUrl: databaseUrl('postgres'),
+    providerKeepsLedger,
+    token: (sub, roles) => signDevelopmentToken(jwtSecret, { sub, roles }),
+    pid: (name) => managed.get(name)?.child?.pid,
+    async kill(name, signal = 'SIGKILL') {
+      const entry = managed.get(name);
+      if (!entry?.child) throw new Error(`${name} is not running`);
+      log(`kill -${signal.replace('SIG', '')} ${name} (pid ${entry.child.pid})`);
+      await stopProcess(name, signal, 30_000);
+    },
+    async restart(name) {
+      const entry = managed.get(name);
+      if (entry?.child) throw new Error(`${name} is still running`);
+      log(`restart ${name}`);
+      if (name === 'nats') {
+        if (options.nats.kind !== 'private') throw new Error('only a private nats-server can be restarted');
+        await startNats();
+        natsPid = managed.get('nats')?.child?.pid;
+      } else if (name === 'postgres') {
+        if (options.postgres.kind !== 'private') throw new Error('only a private Postgres can be restarted');
+        await startPostgres();
+      } else {
+        startService(name);
+        await waitReady(name);
+      }
+    },
+    waitReady,
+    async terminateBackends() {
+      const client = admin();
+      client.on('error', () => undefined);
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ terminated: boolean }>(
+          'select pg_terminate_backend(pid) as terminated from pg_stat_activity where datname like $1 and pid <> pg_backend_pid()',
+          [`${databasePrefix}\\_%`],
+        );
+        return rows.filter((row) => row.terminated).length;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    unexpectedExits: () => [...exits],
+    async cpu() {
+      await sampleOnce();
+      const services = {} as Record<ServiceName, number>;
+      for (const name of SERVICE_NAMES) services[name] = await processCpu(name);
+      let postgresBackends = 0;
+      for (const ms of backendCpu.values()) postgresBackends += ms;
+      const postgresRoot = options.postgres.kind === 'private' ? managed.get('postgres')?.child?.pid : postmasterPid;
+      const postgresCluster = postgresRoot !== undefined ? await treeCpuMs(postgresRoot) : undefined;
+      let nats: number | undefined;
+      if (options.nats.kind === 'private') nats = await processCpu('nats');
+      else if (natsPid !== undefined) nats = (await readProcStat(natsPid))?.cpuMs;
+      const usage = process.cpuUsage();
+      return { at: performance.now(), services, postgresBackends, postgresCluster, nats, driver: (usage.user + usage.system) / 1000, machine: await machineBusyMs() };
+    },
+    logFile,
+    stop,
+  };
+
+  try {
+    if (options.postgres.kind === 'private') {
+      log('starting a private Postgres cluster (initdb)…');
+      await initPostgres();
+      await startPostgres();
+    }
+    if (options.nats.kind === 'private') {
+      await mkdir(natsStoreDir, { recursive: true });
+      await startNats();
+      natsPid = managed.get('nats')?.child?.pid;
+    }
+    log(`starting ${SERVICE_NAMES.join(', ')} as separate processes (databases ${databasePrefix}_*, NATS namespace ${namespace}, logs in ${logDir})…`);
+    startService('payment-provider');
+    // The subgraphs create their databases, migrate them and create the streams: one after another.
+    for (const name of SUBGRAPH_NAMES) {
+      startService(name);
+      await waitReady(name);
+    }
+    await waitReady('payment-provider');
+    startService('router');
+    await waitReady('router');
+    startSampler();
+    log('cluster ready');
+    return cluster;
+  } catch (error) {
+    const logs = await Promise.all([...managed.keys()].map(async (name) => `--- ${name}.log (last lines)\n${await tail(logFile(name), 15)}`));
+    await stop({ keepLogs: true }).catch(() => undefined);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join('\n')}`, { cause: error });
+  }
+}

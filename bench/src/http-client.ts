@@ -1,0 +1,91 @@
+/**
+ * Plain-fetch GraphQL calls through the router, and catalog setup for a
+ * cluster of separate processes (no in-process handles: the API and direct
+ * database reads only).
+ */
+import pg from 'pg';
+import type { Cluster } from './cluster.js';
+import { READER_APPLICATION_NAME } from './invariants.js';
+
+export class GraphQLCallError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status, or undefined when no answer came (refused, reset, timed out). */
+    readonly status: number | undefined,
+    /** extensions.code of the errors, if any. */
+    readonly codes: string[],
+  ) {
+    super(message);
+  }
+}
+
+/** One GraphQL request; throws GraphQLCallError on network, HTTP or GraphQL errors. */
+export async function graphql<T>(url: string, token: string | undefined, query: string, variables: Record<string, unknown>, timeoutMs = 10_000): Promise<T> {
+  let response: Response;
+  let text: string;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    text = await response.text();
+  } catch (error) {
+    const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw new GraphQLCallError(`no answer: ${cause}`, undefined, []);
+  }
+  let body: { data?: T | null; errors?: { message: string; extensions?: { code?: string } }[] };
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    throw new GraphQLCallError(`HTTP ${response.status}, not JSON: ${text.slice(0, 200)}`, response.status, []);
+  }
+  if (!response.ok || body.errors?.length || body.data == null) {
+    const codes = (body.errors ?? []).map((error) => String(error.extensions?.code ?? 'UNKNOWN'));
+    throw new GraphQLCallError(`HTTP ${response.status}: ${body.errors?.map((error) => error.message).join('; ') ?? text.slice(0, 200)}`, response.status, codes);
+  }
+  return body.data;
+}
+
+const CREATE_PRODUCT = 'mutation BenchCreateProduct($input: CreateProductInput!) { createProduct(input: $input) { id sku price { amount currency } updatedAt } }';
+
+export interface CreatedProduct {
+  id: string;
+  sku: string;
+  price: { amount: number; currency: string };
+  stock: number;
+}
+
+/** Creates products through the router (admin token) and waits until the orders' catalog read model has them. */
+export async function createCatalog(
+  cluster: Cluster,
+  products: { sku: string; name: string; amount: number; stock: number }[],
+): Promise<CreatedProduct[]> {
+  const admin = await cluster.token('bench-admin', ['admin']);
+  const created: (CreatedProduct & { updatedAt: string })[] = [];
+  for (const product of products) {
+    const { createProduct } = await graphql<{ createProduct: Omit<CreatedProduct, 'stock'> & { updatedAt: string } }>(cluster.routerUrl, admin, CREATE_PRODUCT, {
+      input: { sku: product.sku, name: product.name, price: { amount: product.amount, currency: 'EUR' }, stock: product.stock },
+    });
+    created.push({ ...createProduct, stock: product.stock });
+  }
+  const client = new pg.Client({ connectionString: cluster.databaseUrl('orders'), application_name: READER_APPLICATION_NAME });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const { rows } = await client.query<{ product_id: string; changed_at: Date }>(
+        'select product_id, changed_at from orders.catalog_products where product_id = any($1::uuid[])',
+        [created.map((product) => product.id)],
+      );
+      const seen = new Map(rows.map((row) => [row.product_id, row.changed_at.getTime()]));
+      if (created.every((product) => (seen.get(product.id) ?? -1) >= Date.parse(product.updatedAt))) break;
+      if (Date.now() > deadline) throw new Error(`the orders catalog did not catch up with ${created.length} products in 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  } finally {
+    await client.end();
+  }
+  return created.map(({ updatedAt: _updatedAt, ...product }) => product);
+}
