@@ -265,10 +265,11 @@ describe('saga deadline and dead letters', () => {
   it('dead-letters a malformed event at once, without blocking the subject', async () => {
     const alice = await test.customer('alice');
     const [product] = await createOrderableProducts(test, 1, { stock: 4 });
-    const garbage = { id: 'not-a-uuid', type: 'OrderPlaced', version: 1, data: { orderId: 42 } };
-    await test.supergraph.transport.publish('orders.order-placed', garbage as never, { msgId: `garbage-${Date.now()}` });
+    // On the one orders subject both products and payments consume.
+    const garbage = { id: 'not-a-uuid', type: 'OrderCancelled', version: 1, data: { orderId: 42 } };
+    await test.supergraph.transport.publish('orders.order-cancelled', garbage as never, { msgId: `garbage-${Date.now()}` });
     await expect
-      .poll(() => deadLetters.filter((letter) => letter.subject === 'orders.order-placed' && letter.deliveryCount === 1).map((l) => l.durable).sort(), {
+      .poll(() => deadLetters.filter((letter) => letter.subject === 'orders.order-cancelled' && letter.deliveryCount === 1).map((l) => l.durable).sort(), {
         timeout: 10_000,
       })
       .toEqual(['payments-from-orders', 'products-from-orders']);

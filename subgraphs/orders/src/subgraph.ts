@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
-import type { EventTransport } from '@shop/events';
+import { EVENT_CATALOGUE, type EventTransport } from '@shop/events';
 import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
@@ -53,7 +53,10 @@ export async function startOrdersSubgraph({
     consumers: (notifyOutbox) => {
       const saga = orderSagaHandlers(createOutbox(db, notifyOutbox), outcomes);
       return [
-        { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers: { ...catalogEventHandlers(db), ...saga } },
+        // One subject each where a stream carries more than this service uses: every
+        // delivery costs a decode and an ack (nats-server 2.9 has one filter per consumer).
+        { durable: 'orders-catalog', stream: 'PRODUCTS', filterSubject: EVENT_CATALOGUE.ProductChanged.subject, handlers: catalogEventHandlers(db) },
+        { durable: 'orders-from-products', stream: 'PRODUCTS', filterSubject: EVENT_CATALOGUE.StockRejected.subject, handlers: saga },
         { durable: 'orders-from-payments', stream: 'PAYMENTS', filterSubject: 'payments.>', handlers: saga },
       ];
     },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
-import type { EventTransport } from '@shop/events';
+import { EVENT_CATALOGUE, type EventTransport } from '@shop/events';
 import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
 import { createMetricsRegistry } from '@shop/observability';
@@ -74,8 +74,9 @@ export async function startPaymentsSubgraph({
     consumers: (notifyOutbox) => {
       const handlers = paymentEventHandlers(service(notifyOutbox));
       return [
-        { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: 'products.>', handlers },
-        { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers },
+        // Only the subjects it acts on: every delivery costs a decode and an ack.
+        { durable: 'payments-from-products', stream: 'PRODUCTS', filterSubject: EVENT_CATALOGUE.StockReserved.subject, handlers },
+        { durable: 'payments-from-orders', stream: 'ORDERS', filterSubject: EVENT_CATALOGUE.OrderCancelled.subject, handlers },
       ];
     },
   });
