@@ -23,7 +23,7 @@ async function tablesIn(db: Kysely<unknown>, schema: string): Promise<string[]> 
 
 describe(`migrations on ${describeDatabase(config)}`, () => {
   it.each([
-    ['products', products, ['inbox', 'outbox', 'products', 'stock_reservations']],
+    ['products', products, ['inbox', 'order_outcomes', 'outbox', 'products', 'stock_reservations']],
     ['orders', orders, ['catalog_products', 'inbox', 'order_items', 'orders', 'outbox']],
     ['payments', payments, ['cancelled_orders', 'inbox', 'outbox', 'payments']],
   ] as [string, Record<string, Migration>, string[]][])('%s: names are timestamped, up creates the tables, down removes them all', async (name, list, tables) => {

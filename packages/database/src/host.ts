@@ -110,7 +110,9 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       const url = new URL(config.url);
       url.pathname = `/${database}`;
       await ensureDatabaseExists(database, url);
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes });
+      // The subgraph's schema is the connection's search_path: no query needs rewriting
+      // (Kysely's withSchema plugin walks every query tree; raw SQL finds the tables too).
+      const pool = new pg.Pool({ connectionString: url.toString(), max: 10, types: pgTypes, options: `-c search_path=${pg.escapeIdentifier(name)}` });
       // A connection the server closes (restart, failover, pg_terminate_backend)
       // emits 'error' on its client; unheard, that exits the process. The pool
       // listens on idle clients only (and re-emits on itself), so every client
@@ -127,7 +129,7 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       pool.on('error', () => undefined);
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });
-      return openSchema<DB>(kysely, name, migrations);
+      return openSchema<DB>(kysely, name, migrations, { onSearchPath: true });
     },
     async close(options) {
       await Promise.all(opened.map(({ kysely }) => kysely.destroy()));
@@ -143,14 +145,18 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
   };
 }
 
-/** Scopes a connection to the subgraph's schema, counts its statements and migrates it. */
+/**
+ * Scopes a connection to the subgraph's schema (unless the connection's
+ * search_path already does), counts its statements and migrates it.
+ */
 async function openSchema<DB>(
   connection: Kysely<unknown>,
   name: string,
   migrations: Record<string, Migration>,
+  options: { onSearchPath?: boolean } = {},
 ): Promise<SubgraphDatabase<DB>> {
   const statements = new StatementCounter();
-  const scoped = connection.withSchema(name).withPlugin(statements);
+  const scoped = (options.onSearchPath ? connection : connection.withSchema(name)).withPlugin(statements);
   await migrate(scoped, name, migrations);
   return { name, db: scoped as unknown as Kysely<DB>, statements, ping: () => ping(scoped) };
 }
