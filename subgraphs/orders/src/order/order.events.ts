@@ -5,20 +5,19 @@ import type { SagaOutcomes } from './order.metrics.js';
 import { finishPendingOrder } from './order.repository.js';
 import type { OrdersDatabase } from './order.table.js';
 
-const CONSUMER = 'orders-saga';
-
 /**
  * The orders side of the checkout saga: an order ends CONFIRMED when its
  * payment succeeded, CANCELLED when stock or payment failed. Only a PENDING
  * order moves, so the first outcome wins whatever order the events arrive in:
  * a late outcome changes nothing (the payments subgraph refunds a charge that
- * lands on a cancelled order), and a duplicate finds its inbox record.
+ * lands on a cancelled order), and a duplicate finds the order finished.
  */
 export function orderSagaHandlers(outbox: Outbox<OrdersDatabase>, outcomes: SagaOutcomes): EventHandlers {
   /** Moves a PENDING order to its outcome and announces it; an order that already left PENDING stays as it is. */
-  async function finish(eventId: string, orderId: string, outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason }) {
+  async function finish(orderId: string, outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason }) {
     let finished = false;
-    await outbox.applyOnce(CONSUMER, eventId, async (trx, emit) => {
+    // No inbox record needed: only a PENDING order moves, so a duplicate finds nothing to do.
+    await outbox.transaction(async (trx, emit) => {
       const now = new Date();
       const order = await finishPendingOrder(trx, orderId, outcome, now);
       if (!order) return;
@@ -32,8 +31,8 @@ export function orderSagaHandlers(outbox: Outbox<OrdersDatabase>, outcomes: Saga
     if (finished) outcomes.record(outcome.status === 'CONFIRMED' ? 'CONFIRMED' : outcome.reason);
   }
   return {
-    StockRejected: (event) => finish(event.id, event.data.orderId, { status: 'CANCELLED', reason: 'OUT_OF_STOCK' }),
-    PaymentFailed: (event) => finish(event.id, event.data.orderId, { status: 'CANCELLED', reason: 'PAYMENT_DECLINED' }),
-    PaymentSucceeded: (event) => finish(event.id, event.data.orderId, { status: 'CONFIRMED' }),
+    StockRejected: (event) => finish(event.data.orderId, { status: 'CANCELLED', reason: 'OUT_OF_STOCK' }),
+    PaymentFailed: (event) => finish(event.data.orderId, { status: 'CANCELLED', reason: 'PAYMENT_DECLINED' }),
+    PaymentSucceeded: (event) => finish(event.data.orderId, { status: 'CONFIRMED' }),
   };
 }

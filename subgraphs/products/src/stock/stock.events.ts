@@ -21,14 +21,17 @@ class OutOfStock extends Error {
  * relay that published a newer row while an older one's lease ran), so each
  * outcome is remembered, and OrderPlaced applies the outcome it finds: a
  * cancelled order's late OrderPlaced holds nothing and asks for no payment.
- * Every effect is recorded in the inbox, so a duplicate changes nothing.
+ * A duplicate changes nothing: OrderPlaced is recorded in the inbox, and an
+ * outcome only moves lines still RESERVED.
  */
 export function stockEventHandlers(outbox: Outbox<ProductsDatabase>): EventHandlers {
   return {
     OrderPlaced: (event) => reserveForOrder(outbox, event),
+    // Outcomes need no inbox record: the first outcome recorded stays, and only
+    // RESERVED lines move, so a duplicate finds nothing to do.
     async OrderConfirmed(event) {
       const { orderId } = event.data;
-      await outbox.applyOnce(CONSUMER, event.id, async (trx) => {
+      await outbox.transaction(async (trx) => {
         const now = new Date();
         await recordOrderOutcome(trx, orderId, 'CONFIRMED', now);
         await settleReservations(trx, orderId, 'SOLD', now);
@@ -36,7 +39,7 @@ export function stockEventHandlers(outbox: Outbox<ProductsDatabase>): EventHandl
     },
     async OrderCancelled(event) {
       const { orderId } = event.data;
-      await outbox.applyOnce(CONSUMER, event.id, async (trx) => {
+      await outbox.transaction(async (trx) => {
         const now = new Date();
         await recordOrderOutcome(trx, orderId, 'CANCELLED', now);
         await settleReservations(trx, orderId, 'RELEASED', now);
