@@ -370,7 +370,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   function startService(name: ServiceName): void {
     // `node --import tsx`, not the tsx binary or npm: the pid is the service's own, so SIGKILL reaches it.
-    spawnLogged(name, process.execPath, ['--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
+    // BENCH_NODE_ARGS reaches each service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
+    // every process under load (Node refuses --cpu-prof in NODE_OPTIONS).
+    const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
+    spawnLogged(name, process.execPath, [...nodeArgs, '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
   }
 
   async function waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {
