@@ -4,6 +4,7 @@ export {
   ErrorCode,
   forbidden,
   isPublicErrorCode,
+  isDatabaseUnavailable,
   isUniqueViolation,
   unauthenticated,
 } from './errors.js';

@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
 import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isPublicErrorCode } from './errors.js';
+import { ErrorCode, isDatabaseUnavailable, isPublicErrorCode } from './errors.js';
 import { listen, mountProbes } from './http-server.js';
 import type { Logger } from './logger.js';
 import { requestTelemetryPlugin } from './request-telemetry.js';
@@ -117,6 +117,15 @@ export function maskUnexpectedErrors(logger: Logger, development: boolean) {
     if (isPublicErrorCode(formatted.extensions?.['code'])) {
       const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
+    }
+    if (isDatabaseUnavailable(error)) {
+      // Expected while the database restarts or drops connections: the client may retry as is.
+      logger.warn({ reason: error instanceof Error ? error.message : String(error), path: formatted.path }, 'database unavailable while resolving');
+      return {
+        message: 'The service could not reach its database; retry the request',
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { code: ErrorCode.ServiceUnavailable },
+      };
     }
     logger.error({ err: error, path: formatted.path }, 'unexpected error while resolving');
     return {

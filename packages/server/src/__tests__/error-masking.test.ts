@@ -3,7 +3,7 @@ import type { Logger } from '../logger.js';
 import { maskUnexpectedErrors } from '../subgraph-server.js';
 
 function fakeLogger() {
-  return { error: vi.fn() } as unknown as Logger & { error: ReturnType<typeof vi.fn> };
+  return { error: vi.fn(), warn: vi.fn() } as unknown as Logger & { error: ReturnType<typeof vi.fn>; warn: ReturnType<typeof vi.fn> };
 }
 
 const unexpected = {
@@ -34,5 +34,20 @@ describe('error masking', () => {
       message: expected.message,
       extensions: { code: 'BAD_USER_INPUT', field: 'first' },
     });
+  });
+
+  it('answers SERVICE_UNAVAILABLE, retryable, when the database dropped the connection or cannot be reached', () => {
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' });
+    const lost = new Error('Connection terminated unexpectedly');
+    for (const cause of [terminated, refused, lost]) {
+      const logger = fakeLogger();
+      // As Apollo hands it over: a GraphQLError-like wrapper whose originalError is the driver's.
+      const masked = maskUnexpectedErrors(logger, false)(unexpected, { message: cause.message, originalError: cause });
+      expect(masked).toEqual({ message: 'The service could not reach its database; retry the request', path: ['products'], extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      expect(logger.error).not.toHaveBeenCalled();
+    }
+    // A broken query is no outage: still internal.
+    expect(maskUnexpectedErrors(fakeLogger(), false)(unexpected, Object.assign(new Error('relation "x" does not exist'), { code: '42P01' })).extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
   });
 });
