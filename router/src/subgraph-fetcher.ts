@@ -23,7 +23,9 @@ export interface SubgraphResilience {
   breakerHalfOpenAfterMs: number;
 }
 
-export const DEFAULT_SUBGRAPH_RESILIENCE: SubgraphResilience = { timeoutMs: 10_000, breakerFailures: 5, breakerHalfOpenAfterMs: 10_000 };
+// A short break: one trial call every 2 s costs nothing, and a subgraph that came back
+// (a restart takes a few seconds) is used again within 2 s rather than 10.
+export const DEFAULT_SUBGRAPH_RESILIENCE: SubgraphResilience = { timeoutMs: 10_000, breakerFailures: 5, breakerHalfOpenAfterMs: 2_000 };
 
 /** No whole answer within the timeout. */
 export class SubgraphTimeoutError extends Error {
