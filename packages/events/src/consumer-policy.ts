@@ -7,6 +7,10 @@ import { PoisonMessageError, STREAMS, type ConsumerOptions, type DeadLetter, typ
 
 export const DEFAULT_MAX_DELIVER = 5;
 export const DEFAULT_BACKOFF_MS: readonly number[] = [200, 1000, 3000, 5000];
+/** Deliveries handled at once per subscription, unless a consumer says otherwise. */
+export const DEFAULT_CONCURRENCY = 16;
+/** Upper bound for `concurrency` (JetStream's default max_ack_pending per consumer is 1,000). */
+export const MAX_CONCURRENCY = 1_000;
 
 /** pino-compatible subset; a pino Logger can be passed as is. */
 export interface EventLogger {
@@ -25,6 +29,7 @@ export const fallbackLogger: EventLogger = {
 export interface ResolvedConsumerOptions extends ConsumerOptions {
   maxDeliver: number;
   backoffMs: number[];
+  concurrency: number;
 }
 
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
@@ -47,7 +52,28 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
   if (backoffMs.length === 0 || backoffMs.some((ms) => !Number.isFinite(ms) || ms < 0)) {
     throw new Error(`expected backoffMs to be a non-empty list of delays >= 0, got [${backoffMs.join(', ')}]`);
   }
-  return { ...options, maxDeliver, backoffMs: [...backoffMs] };
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new Error(`expected concurrency to be an integer from 1 to ${MAX_CONCURRENCY}, got ${concurrency}`);
+  }
+  if (options.orderingKey !== undefined && typeof options.orderingKey !== 'function') {
+    throw new Error(`expected orderingKey to be a function, got ${typeof options.orderingKey}`);
+  }
+  return { ...options, maxDeliver, backoffMs: [...backoffMs], concurrency };
+}
+
+/** The delivery's ordering key; a throwing `orderingKey` is logged and gives none. */
+export function orderingKeyOf(options: ResolvedConsumerOptions, delivery: Delivery, logger: EventLogger): string | undefined {
+  if (!options.orderingKey) return undefined;
+  try {
+    return options.orderingKey(delivery) ?? undefined;
+  } catch (error) {
+    logger.warn(
+      { durable: options.durable, subject: delivery.subject, err: error },
+      'orderingKey threw; handling the delivery without a key',
+    );
+    return undefined;
+  }
 }
 
 /** Delay before redelivering after failed delivery number `deliveryCount` (1-based); the last value repeats. */

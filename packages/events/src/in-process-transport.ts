@@ -11,16 +11,19 @@ import {
   deadLetterOf,
   encodeJson,
   fallbackLogger,
+  orderingKeyOf,
   resolveConsumerOptions,
   runHandler,
   type EventLogger,
   type ResolvedConsumerOptions,
 } from './consumer-policy.js';
+import { KeyedDispatcher } from './dispatcher.js';
 import { assertPublishSubject, deadLetterSubject, streamForSubject, subjectMatches } from './subjects.js';
 import {
   STREAMS,
   type ConsumerOptions,
   type DeadLetter,
+  type Delivery,
   type EventEnvelope,
   type EventTransport,
   type PublishOptions,
@@ -72,6 +75,7 @@ interface DurableState {
   deliveryCounts: Map<number, number>;
   /** Failed messages wait until this time before redelivery. */
   notBefore: Map<number, number>;
+  /** Seqs taken by a subscription: running, or waiting behind their key. */
   inFlight: Set<number>;
   subscriptions: Set<ActiveSubscription>;
   /** Publishers waiting for a seq to be done. */
@@ -84,6 +88,7 @@ interface ActiveSubscription {
   options: ResolvedConsumerOptions;
   stopping: boolean;
   worker: Promise<void>;
+  dispatcher: KeyedDispatcher;
 }
 
 interface Deferred {
@@ -116,8 +121,9 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
   const deadLetters: DeadLetter[] = [];
   /**
    * The durables whose handlers are running the current code. A handler that
-   * publishes must not wait for its own durable (it handles one message at a
-   * time, so it would wait for itself), nor for any durable up the chain.
+   * publishes must not wait for its own durable (its delivery may sit behind
+   * the handler's key, or the durable may have no room left, so it could
+   * wait for itself), nor for any durable up the chain.
    */
   const handlingChain = new AsyncLocalStorage<ReadonlySet<DurableState>>();
   let closed = false;
@@ -196,12 +202,22 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
     return { wakeAt };
   }
 
+  /** Takes due messages while the subscription has room, in stream order; the dispatcher runs them. */
   async function runWorker(durable: DurableState, subscription: ActiveSubscription): Promise<void> {
+    // The publishers this worker's handlers must not wait for: its own durable and the chain it was started in.
+    const chain = new Set(handlingChain.getStore());
+    chain.add(durable);
+    const { dispatcher } = subscription;
     while (!subscription.stopping) {
       const changed = durable.changed.promise;
+      if (!dispatcher.hasRoom()) {
+        // stop() wakes the durable, so this ends on stop too.
+        await Promise.race([dispatcher.room(), changed]);
+        continue;
+      }
       const pick = pickNext(durable, Date.now());
       if ('message' in pick) {
-        await deliver(durable, subscription.options, pick.message);
+        take(durable, subscription, chain, pick.message);
         continue;
       }
       let timer: NodeJS.Timeout | undefined;
@@ -212,16 +228,37 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       await (timeout ? Promise.race([changed, timeout]) : changed);
       clearTimeout(timer);
     }
+    await dispatcher.close();
   }
 
-  async function deliver(durable: DurableState, options: ResolvedConsumerOptions, message: StoredMessage): Promise<void> {
+  /** Counts a delivery of `message` and hands it to the subscription's dispatcher. */
+  function take(durable: DurableState, subscription: ActiveSubscription, chain: ReadonlySet<DurableState>, message: StoredMessage): void {
+    const { options, dispatcher } = subscription;
     const { seq, subject } = message;
     const deliveryCount = (durable.deliveryCounts.get(seq) ?? 0) + 1;
     durable.deliveryCounts.set(seq, deliveryCount);
     durable.inFlight.add(seq);
-    const chain = new Set(handlingChain.getStore());
-    chain.add(durable);
-    const delivery = { subject, data: message.data.slice(), deliveryCount };
+    const delivery: Delivery = { subject, data: message.data.slice(), deliveryCount };
+    dispatcher.dispatch(orderingKeyOf(options, delivery, logger), {
+      run: () => deliver(durable, options, chain, seq, delivery),
+      release: () => {
+        // Never started: not a delivery (deliveryCount stays the number of handler runs).
+        durable.inFlight.delete(seq);
+        if (deliveryCount > 1) durable.deliveryCounts.set(seq, deliveryCount - 1);
+        else durable.deliveryCounts.delete(seq);
+        wake(durable);
+      },
+    });
+  }
+
+  async function deliver(
+    durable: DurableState,
+    options: ResolvedConsumerOptions,
+    chain: ReadonlySet<DurableState>,
+    seq: number,
+    delivery: Delivery,
+  ): Promise<void> {
+    const { subject, deliveryCount } = delivery;
     const outcome = await handlingChain.run(chain, () => runHandler(options, delivery));
     durable.inFlight.delete(seq);
     const context = { durable: durable.name, subject, seq, deliveryCount };
@@ -347,7 +384,14 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
         durables.set(key, durable);
       }
       const state = durable;
-      const subscription: ActiveSubscription = { options: resolved, stopping: false, worker: Promise.resolve() };
+      const subscription: ActiveSubscription = {
+        options: resolved,
+        stopping: false,
+        worker: Promise.resolve(),
+        dispatcher: new KeyedDispatcher(resolved.concurrency, (error) => {
+          logger.error({ durable: resolved.durable, err: error }, 'in-process delivery failed unexpectedly');
+        }),
+      };
       subscription.worker = runWorker(state, subscription).catch((error: unknown) => {
         logger.error({ durable: state.name, err: error }, 'in-process consumer stopped unexpectedly');
       });

@@ -16,7 +16,7 @@ export {
   type InProcessTransport,
   type InProcessTransportOptions,
 } from './in-process-transport.js';
-export { DEFAULT_BACKOFF_MS, DEFAULT_MAX_DELIVER, type EventLogger } from './consumer-policy.js';
+export { DEFAULT_BACKOFF_MS, DEFAULT_CONCURRENCY, DEFAULT_MAX_DELIVER, type EventLogger } from './consumer-policy.js';
 export { deadLetterSubject, streamForSubject, subjectMatches } from './subjects.js';
 export {
   createEvent,

@@ -22,12 +22,14 @@ import {
   describeError,
   encodeJson,
   fallbackLogger,
+  orderingKeyOf,
   resolveConsumerOptions,
   runHandler,
   type EventLogger,
   type Outcome,
   type ResolvedConsumerOptions,
 } from './consumer-policy.js';
+import { KeyedDispatcher } from './dispatcher.js';
 import { assertPublishSubject, deadLetterSubject, streamForSubject } from './subjects.js';
 import {
   STREAMS,
@@ -49,7 +51,11 @@ export interface JetStreamTransportOptions {
   logger?: EventLogger;
   /** How long `publish` waits for the PubAck before rejecting (default 5 s). */
   publishTimeoutMs?: number;
-  /** Consumer ack_wait: an unacknowledged delivery is redelivered after this (default 30 s). */
+  /**
+   * Consumer ack_wait: a delivery neither acknowledged nor reported in
+   * progress for this long is redelivered (default 5 s). Handlers may take
+   * longer: the transport reports progress every third of it.
+   */
   ackWaitMs?: number;
   /** Pause between reconnect attempts (default 1 s); attempts never stop. */
   reconnectTimeWaitMs?: number;
@@ -105,18 +111,15 @@ interface Context {
 
 const DUPLICATE_WINDOW_MS = 2 * 60_000;
 const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
-const DEFAULT_ACK_WAIT_MS = 30_000;
+/** Short, so a crashed process's deliveries come back within seconds; slow handlers are kept alive. */
+const DEFAULT_ACK_WAIT_MS = 5_000;
 const DEFAULT_RECONNECT_TIME_WAIT_MS = 1_000;
 /** JetStream API calls (stream/consumer info, create, update) and health checks. */
 const API_TIMEOUT_MS = 5_000;
 const HEALTH_TIMEOUT_MS = 2_000;
 const DRAIN_TIMEOUT_MS = 5_000;
-/**
- * Messages pulled ahead of the handler. Small, because a prefetched message
- * counts against ack_wait and is released (nak) on stop; large enough that
- * the next message is already here when the handler finishes.
- */
-const PREFETCH = 10;
+/** Flushing acks and naks to the server when a subscription stops. */
+const FLUSH_TIMEOUT_MS = 2_000;
 /** Pause before consume() is started again after it ended on its own. */
 const RESTART_DELAY_MS = 500;
 
@@ -125,6 +128,8 @@ const nanos = (ms: number): number => ms * 1_000_000;
 export async function connectJetStream(options: JetStreamTransportOptions): Promise<EventTransport> {
   const logger = options.logger ?? fallbackLogger;
   const names = naming(options.namespace);
+  const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  if (!Number.isFinite(ackWaitMs) || ackWaitMs < 300) throw new Error(`expected ackWaitMs >= 300, got ${ackWaitMs}`);
   const servers = options.servers.split(',').map((s) => s.trim()).filter(Boolean);
 
   let nc: NatsConnection;
@@ -159,7 +164,7 @@ export async function connectJetStream(options: JetStreamTransportOptions): Prom
     naming: names,
     servers: options.servers,
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
-    ackWaitMs: options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
+    ackWaitMs,
   });
 }
 
@@ -355,10 +360,16 @@ class JetStreamTransport implements EventTransport {
 
 class JetStreamSubscription implements Subscription {
   private stopping = false;
+  private stopped_: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> = Promise.resolve();
+  /** Resolves when stop() begins: wakes the pull loop and dead-letter retries. */
   private readonly stopped: Promise<void>;
   private signalStopped!: () => void;
+  private readonly dispatcher: KeyedDispatcher;
+  /** Deliveries taken and not yet settled (running or waiting for their key): kept alive with working(). */
+  private readonly held = new Set<JsMsg>();
+  private keepAlive: NodeJS.Timeout | undefined;
 
   private readonly nc: NatsConnection;
   private readonly logger: EventLogger;
@@ -375,6 +386,9 @@ class JetStreamSubscription implements Subscription {
     this.logger = shared.logger;
     this.streamName = shared.naming.stream(options.stream);
     this.stopped = new Promise((resolve) => (this.signalStopped = resolve));
+    this.dispatcher = new KeyedDispatcher(options.concurrency, (error) => {
+      this.logger.error({ ...this.logContext, err: error }, 'event delivery failed unexpectedly; it will be redelivered after ack_wait');
+    });
   }
 
   private get logContext() {
@@ -384,7 +398,22 @@ class JetStreamSubscription implements Subscription {
   async start(): Promise<void> {
     await this.ensureConsumer();
     this.messages = await this.consume();
+    // A held delivery (running, or waiting behind its key) is reported in
+    // progress every third of ack_wait, so the server neither redelivers it
+    // elsewhere nor to us while we still work on it.
+    this.keepAlive = setInterval(() => this.reportProgress(), Math.max(this.shared.ackWaitMs / 3, 100));
+    this.keepAlive.unref();
     this.loop = this.run(this.messages);
+  }
+
+  private reportProgress(): void {
+    for (const msg of this.held) {
+      try {
+        msg.working();
+      } catch {
+        // Connection closed: the delivery comes back after ack_wait anyway.
+      }
+    }
   }
 
   /**
@@ -431,9 +460,16 @@ class JetStreamSubscription implements Subscription {
     void this.messages?.close();
   }
 
+  /**
+   * Pulls `concurrency` messages at a time. nats.js sends the next pull
+   * request only when the iterator is read past the messages before it, and
+   * run() reads on only when the dispatcher has room: at most `concurrency`
+   * deliveries are held and about as many are buffered, however slow the
+   * handlers are.
+   */
   private async consume(): Promise<ConsumerMessages> {
     const consumer = await this.shared.js.consumers.get(this.streamName, this.options.durable);
-    const messages = await consumer.consume({ max_messages: PREFETCH });
+    const messages = await consumer.consume({ max_messages: this.options.concurrency });
     this.watchNotifications(messages).catch((error: unknown) => {
       this.logger.warn({ ...this.logContext, err: error }, 'stopped watching consumer notifications');
     });
@@ -459,19 +495,20 @@ class JetStreamSubscription implements Subscription {
     }
   }
 
-  /** Handles messages one at a time until stopped, restarting consume() if it ever ends on its own. */
+  /** Hands messages to the dispatcher as it has room, until stopped; restarts consume() if it ever ends on its own. */
   private async run(first: ConsumerMessages): Promise<void> {
     let messages = first;
     while (true) {
       try {
         for await (const msg of messages) {
+          if (!this.stopping && !this.dispatcher.hasRoom()) await Promise.race([this.dispatcher.room(), this.stopped]);
           if (this.stopping) {
             // Prefetched but not handled: release it to another replica now
             // rather than after ack_wait.
-            msg.nak();
+            release(msg);
             continue;
           }
-          await this.process(msg);
+          this.dispatch(msg);
         }
       } catch (error) {
         if (!this.stopping) this.logger.error({ ...this.logContext, err: error }, 'consumer iterator failed');
@@ -492,11 +529,30 @@ class JetStreamSubscription implements Subscription {
     }
   }
 
-  private async process(msg: JsMsg): Promise<void> {
-    const { maxDeliver } = this.options;
+  private dispatch(msg: JsMsg): void {
     const subject = this.shared.naming.fromWire(msg.subject);
     const delivery: Delivery = { subject, data: msg.data, deliveryCount: msg.info.deliveryCount };
-    const context = { ...this.logContext, subject, streamSeq: msg.seq, deliveryCount: delivery.deliveryCount };
+    // A delivery past maxDeliver is only dead-lettered: no handler, no key.
+    const key = delivery.deliveryCount > this.options.maxDeliver ? undefined : orderingKeyOf(this.options, delivery, this.logger);
+    this.held.add(msg);
+    this.dispatcher.dispatch(key, {
+      run: async () => {
+        try {
+          await this.process(msg, delivery);
+        } finally {
+          this.held.delete(msg);
+        }
+      },
+      release: () => {
+        this.held.delete(msg);
+        release(msg);
+      },
+    });
+  }
+
+  private async process(msg: JsMsg, delivery: Delivery): Promise<void> {
+    const { maxDeliver } = this.options;
+    const context = { ...this.logContext, subject: delivery.subject, streamSeq: msg.seq, deliveryCount: delivery.deliveryCount };
     if (delivery.deliveryCount > maxDeliver) {
       await this.deadLetter(
         msg,
@@ -507,27 +563,25 @@ class JetStreamSubscription implements Subscription {
       );
       return;
     }
-    // A slow handler keeps the message: without this the server would hand it
-    // to another replica (or to us again) once ack_wait ran out.
-    const keepAlive = setInterval(() => msg.working(), Math.max(this.shared.ackWaitMs / 3, 100));
-    let outcome: Outcome;
-    try {
-      outcome = await runHandler(this.options, delivery);
-    } finally {
-      clearInterval(keepAlive);
-    }
+    const outcome: Outcome = await runHandler(this.options, delivery);
     switch (outcome.kind) {
       case 'ack':
         try {
-          // Confirmed, so a stop right after cannot lose the ack.
-          await msg.ackAck({ timeout: this.shared.publishTimeoutMs });
+          // Not awaited (no round trip per message): stop() flushes, so the
+          // server has every ack before stop resolves. An ack lost with the
+          // connection means one redelivery, which the inbox absorbs.
+          msg.ack();
         } catch (error) {
-          this.logger.warn({ ...context, err: error }, 'ack not confirmed; the message may be redelivered');
+          this.logger.warn({ ...context, err: error }, 'could not send the ack; the message will be redelivered');
         }
         break;
       case 'retry':
         this.logger.warn({ ...context, reason: outcome.reason, retryInMs: outcome.delayMs }, 'event handler failed; will redeliver');
-        msg.nak(outcome.delayMs);
+        try {
+          msg.nak(outcome.delayMs);
+        } catch {
+          // Connection closed: redelivered after ack_wait instead.
+        }
         break;
       case 'dead-letter':
         await this.deadLetter(msg, delivery, outcome.reason, outcome.cause);
@@ -537,8 +591,8 @@ class JetStreamSubscription implements Subscription {
 
   /**
    * Publishes the DeadLetter, then terminates the message. Until the dead
-   * letter is stored the message is kept (not acked), retrying while NATS is
-   * away; consumption waits, which keeps order.
+   * letter is stored the message is kept (not acked, reported in progress),
+   * retrying while NATS is away; later deliveries of its key wait, others go on.
    */
   private async deadLetter(msg: JsMsg, delivery: Delivery, reason: string, cause: DeadLetterCause): Promise<void> {
     const { durable } = this.options;
@@ -558,11 +612,14 @@ class JetStreamSubscription implements Subscription {
           return;
         }
         this.logger.warn({ ...context, err: error, attempt }, 'could not publish dead letter; retrying');
-        msg.working();
         await this.sleep(Math.min(500 * 2 ** attempt, 10_000));
       }
     }
-    msg.term();
+    try {
+      msg.term();
+    } catch (error) {
+      this.logger.warn({ ...context, err: error }, 'could not terminate the dead-lettered message; it may be redelivered and dead-lettered again');
+    }
     this.logger.error({ ...context, reason, deadLetterSubject: subject }, 'event dead-lettered');
     this.options.onDeadLetter?.(cause);
   }
@@ -573,14 +630,35 @@ class JetStreamSubscription implements Subscription {
     clearTimeout(timer);
   }
 
-  async stop(): Promise<void> {
-    if (!this.stopping) {
-      this.stopping = true;
-      this.signalStopped();
-      // Ends the iterator after the delivery in progress; see run().
-      await this.messages?.close();
-    }
+  stop(): Promise<void> {
+    this.stopped_ ??= this.stopNow();
+    return this.stopped_;
+  }
+
+  private async stopNow(): Promise<void> {
+    this.stopping = true;
+    this.signalStopped();
+    // Ends the pull loop; messages still buffered are released there.
+    await this.messages?.close();
     await this.loop;
+    // Releases the deliveries waiting behind their key, waits for the running ones.
+    await this.dispatcher.close();
+    clearInterval(this.keepAlive);
+    if (!this.nc.isClosed()) {
+      // Acks and naks are sent without waiting for the server; make sure it has them.
+      await withTimeout(this.nc.flush(), FLUSH_TIMEOUT_MS, 'NATS flush').catch((error: unknown) => {
+        this.logger.warn({ ...this.logContext, err: error }, 'could not confirm the last acks; those messages may be redelivered');
+      });
+    }
     this.onStopped();
+  }
+}
+
+/** nak() without throwing: on a closed connection the message comes back after ack_wait anyway. */
+function release(msg: JsMsg): void {
+  try {
+    msg.nak();
+  } catch {
+    // ignored
   }
 }

@@ -70,13 +70,33 @@ export interface ConsumerOptions {
   backoffMs?: number[];
   /** Told after a message was dead-lettered (metrics). */
   onDeadLetter?(cause: DeadLetterCause): void;
+  /**
+   * Deliveries handled at the same time by this subscription (default 16,
+   * at most 1,000); also how many are taken from the broker ahead of the
+   * handlers, so a slow consumer never pulls more than that. 1 handles one
+   * delivery at a time.
+   */
+  concurrency?: number;
+  /**
+   * Deliveries with the same key are handled one after another, in the order
+   * they arrived; different keys (and deliveries without one) run
+   * concurrently, up to `concurrency`. A failed delivery is redelivered after
+   * its backoff, behind later deliveries of its key, as with `concurrency` 1.
+   * `handle` receives the very Delivery object this was called with, so what
+   * it decoded can be kept for it (in a WeakMap). If it throws, the delivery
+   * is handled without a key.
+   */
+  orderingKey?(delivery: Delivery): string | undefined;
 }
 
 /** Why a message was dead-lettered: it can never be applied, or it failed every allowed delivery. */
 export type DeadLetterCause = 'poison' | 'max_deliveries';
 
 export interface Subscription {
-  /** Stops taking new deliveries and waits for the one in progress. */
+  /**
+   * Stops taking new deliveries, gives back the ones taken but not started
+   * (another replica gets them now), and waits for every one in progress.
+   */
   stop(): Promise<void>;
 }
 
@@ -92,7 +112,12 @@ export interface DeadLetter {
 
 export interface EventTransport {
   readonly kind: 'jetstream' | 'in-process';
-  /** Resolves once the broker has durably accepted the message (JetStream PubAck). */
+  /**
+   * Resolves once the broker has durably accepted the message (JetStream
+   * PubAck). Calls made one after another without awaiting each are stored in
+   * call order, so a batch can be sent at once and its acknowledgements
+   * awaited together.
+   */
   publish(subject: string, envelope: EventEnvelope, options?: PublishOptions): Promise<void>;
   /** Starts a durable, explicit-ack consumer (created if missing). */
   subscribe(options: ConsumerOptions): Promise<Subscription>;

@@ -2,6 +2,7 @@ import {
   decodeEvent,
   type ConsumerOptions,
   type Delivery,
+  type DomainEvent,
   type DomainEventOf,
   type EventTransport,
   type EventType,
@@ -46,22 +47,43 @@ export function createConsumerMetrics(registry: Registry): ConsumerMetrics {
 /**
  * A durable consumer that validates every delivery against the event
  * catalogue (an invalid one is dead-lettered, never retried) and dispatches
- * it by type. Handlers make their effects idempotent with `applyOnce`. Each
- * event is handled under the request id it carries, so its log lines and the
- * events it writes stay tied to the request that started it all.
+ * it by type. Deliveries of one aggregate (the envelope's `aggregateId`: an
+ * order, a product) are handled one after another in arrival order; others
+ * run concurrently, up to `concurrency`. Handlers make their effects
+ * idempotent with `applyOnce`. Each event is handled under the request id it
+ * carries, so its log lines and the events it writes stay tied to the
+ * request that started it all.
  */
 export function startConsumer(
   transport: EventTransport,
-  options: Omit<ConsumerOptions, 'handle' | 'onDeadLetter'> & { handlers: EventHandlers; metrics: ConsumerMetrics; logger: Logger },
+  options: Omit<ConsumerOptions, 'handle' | 'onDeadLetter' | 'orderingKey'> & { handlers: EventHandlers; metrics: ConsumerMetrics; logger: Logger },
 ): Promise<Subscription> {
   const { handlers, metrics, logger, ...consumer } = options;
   const { durable } = consumer;
+  // The transport hands `handle` the Delivery it asked the key of: decode each body once.
+  const decoded = new WeakMap<Delivery, Decoded>();
+  const decodeOnce = (delivery: Delivery): Decoded => {
+    let result = decoded.get(delivery);
+    if (!result) {
+      try {
+        result = { event: decodeEvent(delivery) };
+      } catch (error) {
+        result = { error };
+      }
+      decoded.set(delivery, result);
+    }
+    return result;
+  };
   return transport.subscribe({
     ...consumer,
     onDeadLetter: (reason) => metrics.deadLettered.inc({ durable, reason }),
+    // An undecodable delivery has no key: it is dead-lettered without waiting for anyone.
+    orderingKey: (delivery) => decodeOnce(delivery).event?.aggregateId,
     async handle(delivery) {
       if (delivery.deliveryCount > 1) metrics.redeliveries.inc({ durable });
-      const event = decodeEvent(delivery);
+      const { event, error } = decodeOnce(delivery);
+      decoded.delete(delivery);
+      if (!event) throw error;
       const handler = handlers[event.type] as ((event: unknown, delivery: Delivery) => Promise<void>) | undefined;
       await runForEvent(event.requestId, async () => {
         try {
@@ -76,3 +98,6 @@ export function startConsumer(
     },
   });
 }
+
+/** A delivery's body, decoded once: the event, or why it can never be applied. */
+type Decoded = { event: DomainEvent; error?: undefined } | { event?: undefined; error: unknown };

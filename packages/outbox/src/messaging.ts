@@ -6,7 +6,8 @@ import { countUnpublished, startOutboxRelay, type OutboxRelay, type OutboxRelayO
 import { startRetention, type Retention, type RetentionOptions } from './retention.js';
 import type { OutboxTables } from './tables.js';
 
-export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs'> {
+/** A durable consumer of the service; `concurrency` overrides the service-wide one. Ordered per aggregate (see startConsumer). */
+export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs' | 'orderingKey' | 'onDeadLetter'> {
   handlers: EventHandlers;
 }
 
@@ -20,6 +21,8 @@ export interface MessagingOptions {
   consumers: (notifyOutbox: () => void) => ConsumerDefinition[];
   relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'maxBackoffMs'>;
   redelivery?: Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>;
+  /** Deliveries each consumer handles at once, unless its definition says otherwise (default: the transport's, 16). */
+  concurrency?: number;
   /** How long published outbox rows and inbox records are kept (default 7 days, pruned hourly). */
   retention?: Pick<RetentionOptions, 'retainForMs' | 'intervalMs'>;
 }
@@ -67,15 +70,22 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
   const consumerMetrics = createConsumerMetrics(options.metrics);
   const consumerLogger = options.logger.child({ component: 'consumer' });
   const newRelay = () =>
-    startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: () => published.inc(), ...options.relay });
+    startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: (rows) => published.inc(rows), ...options.relay });
   let relay: OutboxRelay | null = newRelay();
   const notifyOutbox = () => relay?.wake();
   const retention = startRetention({ db: options.db, logger: relayLogger, ...(options.retention ?? DEFAULT_RETENTION) });
   const subscriptions: Subscription[] = [];
   try {
     for (const definition of options.consumers(notifyOutbox)) {
+      const concurrency = definition.concurrency ?? options.concurrency;
       subscriptions.push(
-        await startConsumer(options.transport, { ...definition, ...options.redelivery, metrics: consumerMetrics, logger: consumerLogger }),
+        await startConsumer(options.transport, {
+          ...definition,
+          ...options.redelivery,
+          ...(concurrency === undefined ? {} : { concurrency }),
+          metrics: consumerMetrics,
+          logger: consumerLogger,
+        }),
       );
     }
   } catch (error) {

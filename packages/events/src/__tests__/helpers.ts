@@ -10,15 +10,34 @@ export function randomToken(): string {
   return randomUUID().replaceAll('-', '').slice(0, 10);
 }
 
-export function envelope(data: Record<string, unknown> = {}): EventEnvelope {
+export function envelope(data: Record<string, unknown> = {}, aggregateId: string = randomUUID()): EventEnvelope {
   return {
     id: randomUUID(),
     type: 'test.happened',
     version: 1,
     occurredAt: new Date().toISOString(),
-    aggregateId: randomUUID(),
+    aggregateId,
     data,
   };
+}
+
+/** An `orderingKey` for test envelopes: their aggregateId. */
+export function aggregateKey(delivery: Delivery): string {
+  return (JSON.parse(new TextDecoder().decode(delivery.data)) as EventEnvelope).aggregateId;
+}
+
+/** A promise and the function that resolves it. */
+export function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** Waits for `promise`, or `ms` at most (so a broken implementation fails an assertion instead of hanging). */
+export async function atMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 

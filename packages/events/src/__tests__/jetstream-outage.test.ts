@@ -57,7 +57,8 @@ describe.skipIf(!natsServerAvailable)('JetStream transport when NATS is away for
     const rec = recorder(async (e) => {
       if (e.id === gated.id) await gate;
     });
-    await t.subscribe({ durable: 'outage', stream: 'ORDERS', filterSubject: 'orders.>', handle: rec.handle, backoffMs: [50, 100] });
+    // One at a time, so the event behind the gated one stays unhandled through the outage.
+    await t.subscribe({ durable: 'outage', stream: 'ORDERS', filterSubject: 'orders.>', handle: rec.handle, backoffMs: [50, 100], concurrency: 1 });
 
     const before = envelope();
     await t.publish('orders.placed', before);

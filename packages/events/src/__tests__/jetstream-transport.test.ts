@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectJetStream, deleteJetStreamNamespace } from '../jetstream-transport.js';
 import type { EventTransport } from '../transport.js';
-import { NATS_URL, deadLetterRecorder, envelope, isReachable, memoryLogger, randomToken, recorder, waitFor } from './helpers.js';
+import { NATS_URL, aggregateKey, deadLetterRecorder, envelope, isReachable, memoryLogger, randomToken, recorder, waitFor } from './helpers.js';
 
 const natsUp = await isReachable(NATS_URL);
 if (!natsUp) console.warn(`[events] JetStream transport tests skipped: no NATS at ${NATS_URL} (set NATS_URL; CI has it)`);
@@ -47,6 +47,49 @@ describe.skipIf(!natsUp)(`JetStream transport on ${NATS_URL}`, () => {
     });
     const stream = await jsm.streams.info(`${namespace}_ORDERS`);
     expect(stream.config).toMatchObject({ storage: 'file', duplicate_window: 120 * 1_000_000_000, subjects: [`${namespace}.orders.>`] });
+  });
+
+  it('defaults ack_wait to 5 s, so a crashed process\'s deliveries come back within seconds', async () => {
+    const defaults = await connectJetStream({ servers: NATS_URL, name: 'events-js-test-defaults', namespace, logger: memoryLogger() });
+    try {
+      const subscription = await defaults.subscribe({ durable: 'defaults', stream: 'ORDERS', filterSubject: 'orders.defaults', handle: () => Promise.resolve() });
+      await subscription.stop();
+    } finally {
+      await defaults.close();
+    }
+    const jsm = await jetstreamManager(nc);
+    const { config } = await jsm.consumers.info(`${namespace}_ORDERS`, 'defaults');
+    expect(config.ack_wait).toBe(5_000 * 1_000_000);
+  });
+
+  it('keeps a delivery waiting behind a slow one of its key past ack_wait (no second delivery)', async () => {
+    const key = randomToken();
+    const slow = envelope({}, key);
+    const behind = envelope({}, key);
+    const rec = recorder(async (e) => {
+      if (e.id === slow.id) await new Promise((resolve) => setTimeout(resolve, ACK_WAIT_MS * 3));
+    });
+    const subscription = await transport.subscribe({
+      durable: 'queued',
+      stream: 'ORDERS',
+      filterSubject: 'orders.queued',
+      concurrency: 4,
+      orderingKey: aggregateKey,
+      handle: rec.handle,
+    });
+    await transport.publish('orders.queued', slow);
+    await transport.publish('orders.queued', behind);
+    await waitFor('the event behind the slow one', () => rec.has(behind.id));
+    // A redelivery of either would show up before this sentinel is handled.
+    const sentinel = envelope();
+    await transport.publish('orders.queued', sentinel);
+    await waitFor('the sentinel', () => rec.has(sentinel.id));
+    await subscription.stop();
+    expect(rec.received.map((r) => [r.id, r.deliveryCount])).toEqual([
+      [slow.id, 1],
+      [behind.id, 1],
+      [sentinel.id, 1],
+    ]);
   });
 
   it('keeps a message whose handler outlasts ack_wait (no second delivery)', async () => {

@@ -11,9 +11,12 @@ import { deadLetterSubject } from '../subjects.js';
 import { PoisonMessageError, type ConsumerOptions, type EventTransport, type Subscription } from '../transport.js';
 import {
   NATS_URL,
+  aggregateKey,
+  atMost,
   decodeDeadLetterData,
   deadLetterRecorder,
   envelope,
+  gate,
   isReachable,
   memoryLogger,
   randomToken,
@@ -306,6 +309,137 @@ describe.each(transports)('EventTransport contract: $name $label', ({ name, skip
     await transport.publish(s.subject, sentinel);
     await waitFor('the sentinel', () => second.has(sentinel.id));
     expect(second.received.map((r) => r.id)).toEqual([placed.id, sentinel.id]);
+  });
+
+  it('handles deliveries of different keys concurrently, never more than concurrency at once', async () => {
+    const s = scope('parallel');
+    const concurrency = 4;
+    const events = Array.from({ length: 2 * concurrency }, () => envelope());
+    let active = 0;
+    let maxActive = 0;
+    const full = gate();
+    const rec = recorder(async () => {
+      active += 1;
+      maxActive = Math.max(maxActive, active);
+      if (active === concurrency) full.open();
+      // Every handler holds on until `concurrency` of them run together (or a
+      // sequential transport gives up waiting and fails the assertion below).
+      await atMost(full.opened, 1_000);
+      active -= 1;
+    });
+    await s.subscribe({ handle: rec.handle, concurrency, orderingKey: aggregateKey });
+    // Not awaited one by one: the in-process publish resolves once handled.
+    await Promise.all(events.map((e) => transport.publish(s.subject, e)));
+    await waitFor('every event', () => events.every((e) => rec.has(e.id)) && active === 0);
+    expect(maxActive).toBe(concurrency);
+    expect(events.map((e) => rec.deliveriesOf(e.id))).toEqual(events.map(() => [1]));
+  });
+
+  it('handles deliveries of one key one at a time, in publish order, and passes handle the Delivery orderingKey saw', async () => {
+    const s = scope('ordered');
+    const keys = ['a', 'b', 'c'].map((k) => `${k}-${randomToken()}`);
+    const events = Array.from({ length: 5 }, (_, n) => keys.map((key) => envelope({ n }, key))).flat();
+    const activeByKey = new Map<string, number>();
+    let overlapsWithinKey = 0;
+    const keyed = new WeakSet<object>();
+    let unseenDeliveries = 0;
+    const rec = recorder(async (e, d) => {
+      if (!keyed.has(d)) unseenDeliveries += 1;
+      const active = (activeByKey.get(e.aggregateId) ?? 0) + 1;
+      activeByKey.set(e.aggregateId, active);
+      if (active > 1) overlapsWithinKey += 1;
+      // Uneven handler times, so completions of different keys interleave.
+      await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 8)));
+      activeByKey.set(e.aggregateId, active - 1);
+    });
+    await s.subscribe({
+      handle: rec.handle,
+      concurrency: 8,
+      orderingKey: (d) => {
+        keyed.add(d);
+        return aggregateKey(d);
+      },
+    });
+    await Promise.all(events.map((e) => transport.publish(s.subject, e)));
+    await waitFor('every event', () => events.every((e) => rec.has(e.id)));
+    expect(overlapsWithinKey).toBe(0);
+    expect(unseenDeliveries).toBe(0);
+    for (const key of keys) {
+      const started = rec.received.filter((r) => r.envelope.aggregateId === key).map((r) => r.id);
+      expect(started).toEqual(events.filter((e) => e.aggregateId === key).map((e) => e.id));
+    }
+  });
+
+  it('keeps handling other keys while a delivery of one key fails, and retries it', async () => {
+    const s = scope('isolated');
+    const [a, b] = [`a-${randomToken()}`, `b-${randomToken()}`];
+    const failing = envelope({ failing: true }, a);
+    const behindFailing = envelope({}, a);
+    const others = Array.from({ length: 3 }, () => envelope({}, b));
+    const othersDone = gate();
+    let othersDoneWhileFailingRan = false;
+    let failingFirstEnded = false;
+    let behindStartedEarly = false;
+    const rec = recorder(async (e, d) => {
+      if (e.id === failing.id && d.deliveryCount === 1) {
+        await atMost(othersDone.opened, 1_000);
+        othersDoneWhileFailingRan = others.every((o) => rec.has(o.id));
+        failingFirstEnded = true;
+        throw new Error('transient failure');
+      }
+      if (e.id === behindFailing.id && !failingFirstEnded) behindStartedEarly = true;
+      if (others.every((o) => rec.has(o.id))) othersDone.open();
+    });
+    await s.subscribe({ handle: rec.handle, concurrency: 4, orderingKey: aggregateKey });
+    await Promise.all([failing, behindFailing, ...others].map((e) => transport.publish(s.subject, e)));
+    await waitFor('the retried event', () => rec.deliveriesOf(failing.id).length === 2 && rec.has(behindFailing.id));
+    expect(othersDoneWhileFailingRan).toBe(true);
+    expect(behindStartedEarly).toBe(false);
+    expect(rec.deliveriesOf(failing.id)).toEqual([1, 2]);
+    expect(others.map((o) => rec.deliveriesOf(o.id))).toEqual(others.map(() => [1]));
+  });
+
+  it('stop waits for the deliveries in progress and gives back the ones not started', async () => {
+    const s = scope('stop');
+    const [x, y] = [`x-${randomToken()}`, `y-${randomToken()}`];
+    const running = [envelope({}, x), envelope({}, y)];
+    const queued = envelope({ queued: true }, x);
+    const release = gate();
+    const finished: string[] = [];
+    const first = recorder(async (e) => {
+      // Bounded, so a failing run ends instead of hanging in afterEach's stop().
+      await atMost(release.opened, 10_000);
+      finished.push(e.id);
+    });
+    const subscription = await s.subscribe({ handle: first.handle, concurrency: 4, orderingKey: aggregateKey });
+    const published = Promise.all([...running, queued].map((e) => transport.publish(s.subject, e)));
+    await waitFor('both blocking handlers to start', () => running.every((e) => first.has(e.id)));
+
+    let stopped = false;
+    const stopping = subscription.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped).toBe(false);
+    release.open();
+    await stopping;
+    expect(finished.sort()).toEqual(running.map((e) => e.id).sort());
+    expect(first.has(queued.id)).toBe(false);
+    await published;
+
+    // The finished ones were acked before stop resolved; the queued one was given back.
+    const second = recorder();
+    await s.subscribe({ handle: second.handle, concurrency: 4, orderingKey: aggregateKey });
+    const sentinel = envelope();
+    await transport.publish(s.subject, sentinel);
+    await waitFor('the given-back event and the sentinel', () => second.has(queued.id) && second.has(sentinel.id));
+    expect(second.received.map((r) => r.id).sort()).toEqual([queued.id, sentinel.id].sort());
+  });
+
+  it('rejects a concurrency that is not a positive integer', async () => {
+    for (const concurrency of [0, 1.5, 100_000]) {
+      await expect(
+        transport.subscribe({ durable: `t-${run}-conc`, stream: 'ORDERS', filterSubject: `${subjectPrefix}.>`, concurrency, handle: () => Promise.resolve() }),
+      ).rejects.toThrow('expected concurrency');
+    }
   });
 
   it('rejects a publish to a subject no stream covers, naming the subject', async () => {
