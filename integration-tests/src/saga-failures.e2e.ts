@@ -58,6 +58,7 @@ describe('duplicate delivery', () => {
       },
       subscribe: (options) => transport.subscribe(options),
       isHealthy: () => transport.isHealthy(),
+      unprocessed: () => transport.unprocessed(),
       close: () => transport.close(),
     };
   }
@@ -206,6 +207,7 @@ describe('saga deadline and dead letters', () => {
               },
         ),
       isHealthy: () => transport.isHealthy(),
+      unprocessed: () => transport.unprocessed(),
       close: () => transport.close(),
     };
   }
@@ -290,6 +292,12 @@ describe('saga deadline and dead letters', () => {
     // Only the card's answer may decline; an outage leaves the payment PENDING (retried) until the deadline.
     const outcome = await waitForOutcome(alice, order.id, 15_000);
     expect(outcome).toMatchObject({ status: 'CANCELLED', cancellationReason: 'TIMED_OUT' });
+    // The provider comes back once payments knows of the cancellation (had it come back
+    // before, the retry could charge, and the cancellation would refund: that path is
+    // "refunds a charge that lands after the deadline cancelled its order").
+    await expect
+      .poll(() => test.supergraph.payments!.database.db.selectFrom('cancelled_orders').select('order_id').where('order_id', '=', order.id).executeTakeFirst(), { timeout: 10_000 })
+      .toBeDefined();
     await setProviderFaults(test, null);
     await settle(test, 30_000, { deadlineMs });
     const { order: after } = await alice.request(OrderDocument, { id: order.id });

@@ -403,6 +403,20 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       return Promise.resolve(!closed);
     },
 
+    unprocessed(): Promise<number> {
+      let count = 0;
+      for (const durable of durables.values()) {
+        if (durable.subscriptions.size === 0) continue;
+        advanceFloor(durable);
+        const log = durable.stream;
+        for (let seq = durable.floor; seq < log.nextSeq; seq++) {
+          const message = log.messages[seq - log.firstSeq];
+          if (message && !durable.done.has(seq) && subjectMatches(durable.filterSubject, message.subject)) count++;
+        }
+      }
+      return Promise.resolve(count);
+    },
+
     async close(): Promise<void> {
       closed = true;
       const stopping: Promise<void>[] = [];

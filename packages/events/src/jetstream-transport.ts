@@ -333,6 +333,11 @@ class JetStreamTransport implements EventTransport {
     return subscription;
   }
 
+  async unprocessed(): Promise<number> {
+    const counts = await Promise.all([...this.subscriptions].map((subscription) => subscription.unprocessed()));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
   async isHealthy(): Promise<boolean> {
     if (this.nc.isClosed() || !this.connected) return false;
     try {
@@ -393,6 +398,12 @@ class JetStreamSubscription implements Subscription {
 
   private get logContext() {
     return { durable: this.options.durable, stream: this.streamName, filterSubject: this.options.filterSubject };
+  }
+
+  /** The durable's pending and unacknowledged messages, as the server counts them. */
+  async unprocessed(): Promise<number> {
+    const info = await this.shared.jsm.consumers.info(this.streamName, this.options.durable);
+    return info.num_pending + info.num_ack_pending;
   }
 
   async start(): Promise<void> {

@@ -123,5 +123,11 @@ export interface EventTransport {
   subscribe(options: ConsumerOptions): Promise<Subscription>;
   /** True while the broker answers (for /ready). */
   isHealthy(): Promise<boolean>;
+  /**
+   * Messages the consumers subscribed through this transport have not
+   * finished yet: not delivered, or delivered and not acknowledged. 0 once
+   * everything published so far is applied (tests and benches wait for it).
+   */
+  unprocessed(): Promise<number>;
   close(): Promise<void>;
 }

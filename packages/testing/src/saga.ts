@@ -15,8 +15,8 @@ export async function waitForOutcome(client: ShopClient, orderId: string, timeou
 
 /**
  * Waits until the saga is at rest: no order PENDING, every outbox published,
- * and the invariants holding (events published are not yet events consumed,
- * so a settlement may still be on its way). Resolves on timeout too, so the
+ * every consumer caught up (events published are not yet events consumed),
+ * and the invariants holding. Resolves on timeout too, so the
  * caller's own assertion on sagaInvariantViolations reports what is wrong.
  */
 export async function settle(test: TestSupergraph, timeoutMs = 30_000, options: { deadlineMs?: number } = {}): Promise<void> {
@@ -28,7 +28,8 @@ export async function settle(test: TestSupergraph, timeoutMs = 30_000, options: 
       const subgraphs = [products, orders, payments].filter((subgraph) => subgraph !== undefined);
       await Promise.all(subgraphs.map((subgraph) => subgraph.messaging.drainOutbox(Math.max(1, deadline - Date.now()))));
       const openPayments = await payments!.database.db.selectFrom('payments').select('id').where('status', '=', 'PENDING').execute();
-      if (openPayments.length === 0 && (await sagaInvariantViolations(test, options)).length === 0) return;
+      const caughtUp = (await test.supergraph.transport.unprocessed()) === 0;
+      if (openPayments.length === 0 && caughtUp && (await sagaInvariantViolations(test, options)).length === 0) return;
     }
     if (Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
