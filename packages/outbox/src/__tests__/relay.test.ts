@@ -76,6 +76,7 @@ function faulty(inner: EventTransport) {
       },
       subscribe: (options) => inner.subscribe(options),
       isHealthy: () => inner.isHealthy(),
+      unprocessed: () => inner.unprocessed(),
       close: () => inner.close(),
     } satisfies EventTransport,
   };
