@@ -15,20 +15,15 @@ import type { OrdersDatabase } from './order.table.js';
 export function orderSagaHandlers(outbox: Outbox<OrdersDatabase>, outcomes: SagaOutcomes): EventHandlers {
   /** Moves a PENDING order to its outcome and announces it; an order that already left PENDING stays as it is. */
   async function finish(orderId: string, outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason }) {
-    let finished = false;
-    // No inbox record needed: only a PENDING order moves, so a duplicate finds nothing to do.
-    await outbox.transaction(async (trx, emit) => {
-      const now = new Date();
-      const order = await finishPendingOrder(trx, orderId, outcome, now);
-      if (!order) return;
-      emit(
-        outcome.status === 'CONFIRMED'
-          ? createEvent('OrderConfirmed', orderId, { orderId }, now)
-          : createEvent('OrderCancelled', orderId, { orderId, reason: outcome.reason }, now),
-      );
-      finished = true;
-    });
-    if (finished) outcomes.record(outcome.status === 'CONFIRMED' ? 'CONFIRMED' : outcome.reason);
+    const now = new Date();
+    const event =
+      outcome.status === 'CONFIRMED'
+        ? createEvent('OrderConfirmed', orderId, { orderId }, now)
+        : createEvent('OrderCancelled', orderId, { orderId, reason: outcome.reason }, now);
+    // One statement (the hottest write of the saga). No inbox record needed: only
+    // a PENDING order moves, so a duplicate finds nothing to do.
+    const order = await outbox.changeAndEmit((db) => finishPendingOrder(db, orderId, outcome, now), event);
+    if (order) outcomes.record(outcome.status === 'CONFIRMED' ? 'CONFIRMED' : outcome.reason);
   }
   return {
     StockRejected: (event) => finish(event.data.orderId, { status: 'CANCELLED', reason: 'OUT_OF_STOCK' }),

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import type { CursorPosition } from '@shop/server';
 import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
@@ -81,23 +81,23 @@ export async function insertOrder(db: Db, order: NewOrderRow, items: Omit<NewOrd
 }
 
 /**
- * finishPendingOrder: moves a PENDING order to its final state. Undefined
- * when the order is not PENDING any more: the first outcome wins, and a late
- * or repeated one changes nothing.
+ * finishPendingOrder: moves a PENDING order to its final state; the query
+ * (run it, or hand it to `outbox.changeAndEmit`) returns no row when the order
+ * is not PENDING any more: the first outcome wins, and a late or repeated one
+ * changes nothing.
  */
-export async function finishPendingOrder(
+export function finishPendingOrder(
   db: Db,
   id: string,
   outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason },
   now: Date,
-): Promise<OrderRow | undefined> {
+): Compilable<OrderRow> {
   return db
     .updateTable('orders')
     .set({ status: outcome.status, cancellation_reason: outcome.status === 'CANCELLED' ? outcome.reason : null, updated_at: now })
     .where('id', '=', id)
     .where('status', '=', 'PENDING')
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll();
 }
 
 /* timeOutPendingOrders: cancels up to `limit` orders still PENDING since before `placedBefore` */

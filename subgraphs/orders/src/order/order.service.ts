@@ -131,11 +131,10 @@ export async function cancelOrder({ db, outbox, outcomes }: WriteDeps, viewer: V
   const [order] = await repository.findOrdersByIds(db, [orderId]);
   // Someone else's order is reported like a missing one: its existence is not theirs to know.
   if (!order || !canRead(viewer, order.customer_id)) throw badUserInput(`No order has id "${orderId}"`, 'id');
-  const cancelled = await outbox.transaction(async (trx, emit) => {
-    const row = await repository.finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now);
-    if (row) emit(createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now));
-    return row;
-  });
+  const cancelled = await outbox.changeAndEmit(
+    (trx) => repository.finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now),
+    createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now),
+  );
   if (!cancelled) {
     const [current] = await repository.findOrdersByIds(db, [orderId]);
     throw conflict(`Only a PENDING order can be cancelled; order ${orderId} is ${current?.status ?? 'gone'}`);

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { Compilable, Kysely } from 'kysely';
 import { sql } from 'kysely';
 import type { PaymentStatus } from '../__generated__/resolvers-types.js';
 import type { NewPaymentRow, PaymentRow, PaymentsDatabase } from './payment.table.js';
@@ -111,16 +111,17 @@ export async function scheduleRetry(db: Db, id: string, attempts: number, at: Da
 }
 
 /**
- * settlePayment: moves a payment from `from` to its outcome. Undefined when it
- * is not in `from` any more (settled by an earlier delivery).
+ * settlePayment: moves a payment from `from` to its outcome; the query (hand
+ * it to `outbox.changeAndEmit` with the event announcing it) returns no row
+ * when the payment is not in `from` any more (settled by another attempt).
  */
-export async function settlePayment(
+export function settlePayment(
   db: Db,
   id: string,
   from: PaymentStatus,
   outcome: { status: PaymentStatus; failureReason?: string | null; chargeId?: string | null; attempts?: number; reconciled?: boolean },
   now: Date,
-): Promise<PaymentRow | undefined> {
+): Compilable<PaymentRow> {
   return db
     .updateTable('payments')
     .set({
@@ -134,8 +135,7 @@ export async function settlePayment(
     })
     .where('id', '=', id)
     .where('status', '=', from)
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll();
 }
 
 /* recordCancelledOrder */

@@ -127,17 +127,19 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
 
   async function settleCharge(payment: PaymentRow, result: ChargeResult): Promise<void> {
     const { id, order_id: orderId } = payment;
-    const settled = await outbox.transaction(async (trx, emit) => {
-      const now = new Date();
-      if (result.outcome === 'succeeded') {
-        const row = await repository.settlePayment(trx, id, 'PENDING', { status: 'SUCCEEDED', chargeId: result.chargeId, attempts: result.attempts }, now);
-        if (row) emit(createEvent('PaymentSucceeded', orderId, { orderId, paymentId: id, amount: { amount: row.amount, currency: row.currency } }, now));
-        return row;
-      }
-      const row = await repository.settlePayment(trx, id, 'PENDING', { status: 'FAILED', failureReason: result.code, attempts: result.attempts }, now);
-      if (row) emit(createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: result.code }, now));
-      return row;
-    });
+    const now = new Date();
+    const amount = { amount: payment.amount, currency: payment.currency };
+    // Each settlement is one statement with its event (outbox.changeAndEmit): no transaction round trips.
+    const settled =
+      result.outcome === 'succeeded'
+        ? await outbox.changeAndEmit(
+            (db) => repository.settlePayment(db, id, 'PENDING', { status: 'SUCCEEDED', chargeId: result.chargeId, attempts: result.attempts }, now),
+            createEvent('PaymentSucceeded', orderId, { orderId, paymentId: id, amount }, now),
+          )
+        : await outbox.changeAndEmit(
+            (db) => repository.settlePayment(db, id, 'PENDING', { status: 'FAILED', failureReason: result.code, attempts: result.attempts }, now),
+            createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: result.code }, now),
+          );
     if (result.outcome !== 'succeeded') return;
     if (!settled) {
       // Someone settled the payment while this attempt ran past its lease. If it was
@@ -175,16 +177,18 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     const kept = charges.filter((charge) => charge.status === 'succeeded');
     for (const charge of kept) await refundCharge(orderId, charge.id, 'a charge of a cancelled order whose answer was never recorded');
     const chargeId = kept[0]?.id ?? charges[0]?.id ?? null;
-    await outbox.transaction(async (trx, emit) => {
-      const now = new Date();
-      if (chargeId) {
-        const row = await repository.settlePayment(trx, id, 'PENDING', { status: 'REFUNDED', chargeId, reconciled: true }, now);
-        if (row) emit(createEvent('PaymentRefunded', orderId, { orderId, paymentId: id, amount: { amount: row.amount, currency: row.currency } }, now));
-      } else {
-        const row = await repository.settlePayment(trx, id, 'PENDING', { status: 'FAILED', failureReason: ORDER_CANCELLED, reconciled: true }, now);
-        if (row) emit(createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: ORDER_CANCELLED }, now));
-      }
-    });
+    const now = new Date();
+    if (chargeId) {
+      await outbox.changeAndEmit(
+        (db) => repository.settlePayment(db, id, 'PENDING', { status: 'REFUNDED', chargeId, reconciled: true }, now),
+        createEvent('PaymentRefunded', orderId, { orderId, paymentId: id, amount: { amount: payment.amount, currency: payment.currency } }, now),
+      );
+    } else {
+      await outbox.changeAndEmit(
+        (db) => repository.settlePayment(db, id, 'PENDING', { status: 'FAILED', failureReason: ORDER_CANCELLED, reconciled: true }, now),
+        createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: ORDER_CANCELLED }, now),
+      );
+    }
   }
 
   async function refundCharge(orderId: string, chargeId: string, what: string): Promise<void> {
@@ -211,12 +215,11 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     if (payment?.status !== 'SUCCEEDED') return;
     if (!payment.charge_id) throw new Error(`payment ${payment.id} succeeded without a charge id`);
     const refund = await provider.refund({ idempotencyKey: `refund-${payment.charge_id}`, chargeId: payment.charge_id });
-    const refunded = await outbox.transaction(async (trx, emit) => {
-      const now = new Date();
-      const row = await repository.settlePayment(trx, payment.id, 'SUCCEEDED', { status: 'REFUNDED', attempts: refund.attempts }, now);
-      if (row) emit(createEvent('PaymentRefunded', orderId, { orderId, paymentId: row.id, amount: { amount: row.amount, currency: row.currency } }, now));
-      return row;
-    });
+    const now = new Date();
+    const refunded = await outbox.changeAndEmit(
+      (db) => repository.settlePayment(db, payment.id, 'SUCCEEDED', { status: 'REFUNDED', attempts: refund.attempts }, now),
+      createEvent('PaymentRefunded', orderId, { orderId, paymentId: payment.id, amount: { amount: payment.amount, currency: payment.currency } }, now),
+    );
     if (refunded) logger.info({ orderId, paymentId: payment.id }, 'refunded the charge of a cancelled order');
   }
 
