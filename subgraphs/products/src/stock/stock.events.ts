@@ -1,7 +1,7 @@
 import { createEvent, type DomainEventOf } from '@shop/events';
 import type { EventHandlers, Outbox } from '@shop/outbox';
 import type { ProductsDatabase } from '../product/product.table.js';
-import { findOrderOutcome, insertReservations, recordOrderOutcome, reserveStock, settleReservations } from './stock.repository.js';
+import { findOrderOutcome, insertReservations, reserveStock, settleOrder } from './stock.repository.js';
 
 /** Inbox name of this consumer: one record per applied event. */
 const CONSUMER = 'products';
@@ -31,19 +31,11 @@ export function stockEventHandlers(outbox: Outbox<ProductsDatabase>): EventHandl
     // RESERVED lines move, so a duplicate finds nothing to do.
     async OrderConfirmed(event) {
       const { orderId } = event.data;
-      await outbox.transaction(async (trx) => {
-        const now = new Date();
-        await recordOrderOutcome(trx, orderId, 'CONFIRMED', now);
-        await settleReservations(trx, orderId, 'SOLD', now);
-      });
+      await outbox.transaction((trx) => settleOrder(trx, orderId, 'CONFIRMED', new Date()));
     },
     async OrderCancelled(event) {
       const { orderId } = event.data;
-      await outbox.transaction(async (trx) => {
-        const now = new Date();
-        await recordOrderOutcome(trx, orderId, 'CANCELLED', now);
-        await settleReservations(trx, orderId, 'RELEASED', now);
-      });
+      await outbox.transaction((trx) => settleOrder(trx, orderId, 'CANCELLED', new Date()));
     },
   };
 }
@@ -67,7 +59,7 @@ async function reserveForOrder(outbox: Outbox<ProductsDatabase>, event: DomainEv
       await insertReservations(trx, orderId, lines, 'RESERVED', now);
       // A confirmation cannot overtake its own reservation in the saga; should one ever
       // be recorded first, the units are sold at once rather than held for good.
-      if (outcome === 'CONFIRMED') await settleReservations(trx, orderId, 'SOLD', now);
+      if (outcome === 'CONFIRMED') await settleOrder(trx, orderId, 'CONFIRMED', now);
       emit(createEvent('StockReserved', orderId, { orderId, customerId, amount: total, paymentToken }, now));
     });
   } catch (error) {

@@ -40,15 +40,6 @@ export async function insertReservations(
     .execute();
 }
 
-/* recordOrderOutcome: the first outcome announced for an order is kept */
-export async function recordOrderOutcome(trx: Trx, orderId: string, outcome: OrderOutcome, now: Date): Promise<void> {
-  await trx
-    .insertInto('order_outcomes')
-    .values({ order_id: orderId, outcome, recorded_at: now })
-    .onConflict((conflict) => conflict.column('order_id').doNothing())
-    .execute();
-}
-
 /* findOrderOutcome */
 export async function findOrderOutcome(trx: Trx, orderId: string): Promise<OrderOutcome | undefined> {
   const row = await trx.selectFrom('order_outcomes').select('outcome').where('order_id', '=', orderId).executeTakeFirst();
@@ -56,12 +47,21 @@ export async function findOrderOutcome(trx: Trx, orderId: string): Promise<Order
 }
 
 /**
- * settleReservations: turns an order's RESERVED lines into `to` (SOLD or
- * RELEASED) and moves the units from reserved to sold or back to available.
- * Lines already settled are left alone, so settling twice changes nothing.
+ * settleOrder: records how the order ended (the first outcome recorded is
+ * kept) and, in the same statement, turns its RESERVED lines into SOLD
+ * (confirmed) or RELEASED (cancelled); then moves the units from reserved to
+ * sold or back to available. Lines already settled are left alone, so
+ * settling twice changes nothing.
  */
-export async function settleReservations(trx: Trx, orderId: string, to: Exclude<ReservationStatus, 'RESERVED'>, now: Date): Promise<number> {
+export async function settleOrder(trx: Trx, orderId: string, outcome: OrderOutcome, now: Date): Promise<number> {
+  const to: Exclude<ReservationStatus, 'RESERVED'> = outcome === 'CONFIRMED' ? 'SOLD' : 'RELEASED';
   const settled = await trx
+    .with('recorded_outcome', (qc) =>
+      qc
+        .insertInto('order_outcomes')
+        .values({ order_id: orderId, outcome, recorded_at: now })
+        .onConflict((conflict) => conflict.column('order_id').doNothing()),
+    )
     .updateTable('stock_reservations')
     .set({ status: to, updated_at: now })
     .where('order_id', '=', orderId)
