@@ -40,6 +40,8 @@ export interface LauncherConfig {
   saga: { deadlineMs: number; sweepIntervalMs: number };
   /** How long published outbox rows and inbox records are kept before the hourly retention job deletes them. */
   eventRetentionMs: number;
+  /** Deliveries each durable consumer handles at once (one aggregate's in order). */
+  eventConcurrency: number;
   /** Fill an empty catalog with demo products. */
   seedDemoData: boolean;
   /** Which services this process runs (all of them by default; one per container in deployment). */
@@ -76,6 +78,8 @@ const envSchema = z.object({
   SAGA_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
   // The inbox deduplicates redeliveries: keep it longer than any outage a service could come back from.
   EVENT_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  // Per consumer; one order's (one aggregate's) events are still handled one after another.
+  EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   SEED_DEMO_DATA: bool.optional(),
   SERVICES: z
     .string()
@@ -113,6 +117,7 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     paymentProviderDataDir: resolve(e.PAYMENT_PROVIDER_DATA_DIR ?? join(e.DATA_DIR, 'payment-provider')),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     eventRetentionMs: e.EVENT_RETENTION_HOURS * 3_600_000,
+    eventConcurrency: e.EVENT_CONCURRENCY,
     seedDemoData: e.SEED_DEMO_DATA ?? !production,
     services,
     subgraphSecrets,

@@ -77,7 +77,11 @@ export async function startSupergraph(
     logger: logger.child({ service: name }),
     development: !config.production,
   });
-  const messaging = { ...config.tuning?.messaging, retention: { ...DEFAULT_RETENTION, retainForMs: config.eventRetentionMs } };
+  const messaging = {
+    concurrency: config.eventConcurrency,
+    ...config.tuning?.messaging,
+    retention: { ...DEFAULT_RETENTION, retainForMs: config.eventRetentionMs },
+  };
 
   const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
     'payment-provider': () =>

@@ -72,6 +72,7 @@ export async function startTestSupergraph(options: TestSupergraphOptions = {}): 
     paymentProviderUrl: undefined,
     saga: { deadlineMs: 60_000, sweepIntervalMs: 200 },
     eventRetentionMs: DEFAULT_RETENTION.retainForMs,
+    eventConcurrency: 16,
     seedDemoData: false,
     services: new Set(['payment-provider', 'products', 'orders', 'payments', 'router']),
     tuning: FAST_TUNING,

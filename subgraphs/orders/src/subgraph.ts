@@ -19,7 +19,7 @@ export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.me
 export interface OrdersSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
   transport: EventTransport;
-  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention'>;
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention' | 'concurrency'>;
   /** An order still PENDING this long after it was placed is cancelled (TIMED_OUT). */
   sagaDeadlineMs: number;
   sweepIntervalMs: number;

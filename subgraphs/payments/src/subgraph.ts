@@ -19,7 +19,7 @@ export const typeDefs = parse(readFileSync(new URL('./schema.graphql', import.me
 export interface PaymentsSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
   transport: EventTransport;
-  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention'>;
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention' | 'concurrency'>;
   /** Base URL of the card provider, e.g. http://127.0.0.1:4010 */
   paymentProviderUrl: string;
   /** Timeout, retry and breaker settings of provider calls (tests shorten them). */

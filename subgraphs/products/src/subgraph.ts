@@ -18,7 +18,7 @@ export interface ProductsSubgraphOptions extends ServeOptions {
   databaseHost: DatabaseHost;
   transport: EventTransport;
   /** Relay and redelivery tuning (tests make them fast). */
-  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention'>;
+  messaging?: Pick<MessagingOptions, 'relay' | 'redelivery' | 'retention' | 'concurrency'>;
   /** Fill an empty catalog with demo products on start. */
   seedDemoData: boolean;
 }
