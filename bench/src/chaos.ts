@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { natsServerAvailable, privatePostgresAvailable, startCluster, SERVICE_NAMES, type Cluster } from './cluster.js';
-import { createCatalog, graphql, GraphQLCallError, type CreatedProduct } from './http-client.js';
+import { createCatalog, graphql, GraphQLCallError, ORDER_STATUS, PLACE_ORDER, type CreatedProduct } from './http-client.js';
 import { countByRule, SagaReader, violationsAtRest, type SagaState, type Violation } from './invariants.js';
 
 // --- settings -------------------------------------------------------------------
@@ -94,9 +94,7 @@ const PLACE_GIVE_UP_MS = 60_000;
 /** How long one journey follows its order before moving on (the checks at rest read the databases anyway). */
 const FOLLOW_MS = 25_000;
 
-const PLACE_ORDER = 'mutation ChaosPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
 const CANCEL_ORDER = 'mutation ChaosCancelOrder($id: ID!) { cancelOrder(id: $id) { id status cancellationReason } }';
-const ORDER_STATUS = 'query ChaosOrderStatus($id: ID!) { order(id: $id) { status cancellationReason } }';
 
 interface Journey {
   index: number;

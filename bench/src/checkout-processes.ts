@@ -12,7 +12,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { cpuDelta, natsServerAvailable, SERVICE_NAMES, startCluster, type Cluster, type CpuSnapshot, type ServiceName } from './cluster.js';
-import { createCatalog, graphql } from './http-client.js';
+import { createCatalog, graphql, ORDER_STATUS, PLACE_ORDER } from './http-client.js';
 import { READER_APPLICATION_NAME, SagaReader, countByRule, isQuiet, violationsAtRest } from './invariants.js';
 
 export const PROCESS_LEVELS = [1, 10, 50, 200] as const;
@@ -22,8 +22,6 @@ const WARMUP_ORDERS = 20;
 /** Past the saga deadline (SAGA_DEADLINE_MS, 120 s default): an order PENDING this long is a bug. */
 const ORDER_TIMEOUT_MS = 130_000;
 
-const PLACE_ORDER = 'mutation BenchPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
-const ORDER_STATUS = 'query BenchOrderStatus($id: ID!) { order(id: $id) { status cancellationReason } }';
 
 type CpuParts = Record<ServiceName, number> & { postgres: number; nats: number };
 

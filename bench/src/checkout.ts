@@ -4,6 +4,7 @@ import { createEvent } from '@shop/events';
 import { insertOrder } from '@shop/orders';
 import { appendToOutbox } from '@shop/outbox';
 import { createOrderableProducts, describeDatabase, sagaInvariantViolations, settle, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { graphql, ORDER_STATUS, PLACE_ORDER } from './http-client.js';
 
 /** Customers placing orders at once; each is a distinct customer with a token of its own. */
 export const CONCURRENCY_LEVELS = [1, 10, 50] as const;
@@ -24,11 +25,6 @@ const OUTBOX_TRANSACTIONS = 500;
 const OUTBOX_WARMUP = 50;
 const OUTBOX_CUSTOMER = 'bench-outbox';
 
-// Lighter than the SDK's PlaceOrder/Order documents (whose OrderFields also
-// fetch products and payments): these reach the orders subgraph only, so
-// placeOrder's latency is the mutation's and polling costs as little as it can.
-const PLACE_ORDER = 'mutation BenchPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
-const ORDER_STATUS = 'query BenchOrderStatus($id: ID!) { order(id: $id) { status cancellationReason } }';
 
 export interface CheckoutLevel {
   concurrency: number;
@@ -109,25 +105,6 @@ function percentiles(samples: readonly number[], digits = 1): Percentiles {
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
 
-/** One GraphQL request through the router; throws on HTTP or GraphQL errors. */
-async function graphql<T>(url: string, token: string, query: string, variables: Record<string, unknown>): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
-  let body: { data?: T | null; errors?: { message: string }[] };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new Error(`HTTP ${response.status}, not JSON: ${text.slice(0, 300)}`);
-  }
-  if (!response.ok || body.errors?.length || body.data == null) {
-    throw new Error(`HTTP ${response.status}: ${body.errors?.map((error) => error.message).join('; ') ?? text.slice(0, 300)}`);
-  }
-  return body.data;
-}
 
 /** Places one order and polls it until it leaves PENDING. */
 async function placeAndAwait(url: string, token: string, productId: string): Promise<OrderSample> {

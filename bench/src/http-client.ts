@@ -7,6 +7,12 @@ import pg from 'pg';
 import type { Cluster } from './cluster.js';
 import { READER_APPLICATION_NAME } from './invariants.js';
 
+// Lighter than the SDK's PlaceOrder/Order documents (whose OrderFields also
+// fetch products and payments): these reach the orders subgraph only, so
+// placeOrder's latency is the mutation's and polling costs as little as it can.
+export const PLACE_ORDER = 'mutation BenchPlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }';
+export const ORDER_STATUS = 'query BenchOrderStatus($id: ID!) { order(id: $id) { status cancellationReason } }';
+
 export class GraphQLCallError extends Error {
   constructor(
     message: string,

@@ -10,7 +10,8 @@ import { isReachable, waitFor } from './wait.js';
 export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
 
-function freePort(): Promise<number> {
+/** A TCP port nobody listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
