@@ -82,7 +82,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   }
 }
 
-/** "fetch failed: connect ECONNREFUSED 10.0.0.3:4003" rather than a stack: the cause is what an operator needs. */
+/** "connect ECONNREFUSED 10.0.0.3:4003" rather than a stack: the cause is what an operator needs. */
 function describeCause(error: Error): string {
   return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
@@ -104,6 +104,8 @@ export function createGateway(options: {
   resolvedUrls: Map<string, string>;
   /** Per subgraph, why the router would not call it now (breaker open or half-open); filled with resolvedUrls. */
   breakerRefusals: Map<string, () => string | undefined>;
+  /** Closes the kept-alive connections to the subgraphs: once the gateway is stopped. */
+  closeSubgraphConnections(): void;
 } {
   // @apollo/gateway otherwise exports usage metrics to Apollo and probes cloud
   // metadata endpoints (169.254.169.254) to describe the host. Nothing leaves
@@ -113,6 +115,7 @@ export function createGateway(options: {
   // Filled as the gateway loads the supergraph: the URL each subgraph is called at.
   const resolvedUrls = new Map<string, string>();
   const breakerRefusals = new Map<string, () => string | undefined>();
+  const closers: (() => void)[] = [];
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8'),
     buildService: ({ name, url }) => {
@@ -121,6 +124,7 @@ export function createGateway(options: {
       resolvedUrls.set(name, target);
       const fetcher = createSubgraphFetcher(name, { ...options.resilience, metrics: subgraphMetrics, logger: options.logger });
       breakerRefusals.set(name, fetcher.breakerRefusal);
+      closers.push(fetcher.close);
       return new SubgraphDataSource({
         subgraph: name,
         url: target,
@@ -131,5 +135,12 @@ export function createGateway(options: {
       });
     },
   });
-  return { gateway, resolvedUrls, breakerRefusals };
+  return {
+    gateway,
+    resolvedUrls,
+    breakerRefusals,
+    closeSubgraphConnections: () => {
+      for (const close of closers) close();
+    },
+  };
 }

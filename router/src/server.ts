@@ -30,7 +30,7 @@ const READY_TIMEOUT_MS = 2_000;
 export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
   const fetches = new SubgraphFetchCounter();
   const metrics = createMetricsRegistry('router');
-  const { gateway, resolvedUrls, breakerRefusals } = createGateway({
+  const { gateway, resolvedUrls, breakerRefusals, closeSubgraphConnections } = createGateway({
     subgraphUrls: config.subgraphUrls,
     subgraphSecrets: config.subgraphSecrets,
     resilience: config.subgraphResilience,
@@ -154,6 +154,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     metricsOrigin: metricsListener?.origin ?? listening.origin,
     async stop() {
       await server.stop();
+      closeSubgraphConnections();
       if (metricsListener) {
         const { httpServer } = metricsListener;
         await new Promise((resolve) => {

@@ -1,18 +1,17 @@
+import http from 'node:http';
+import https from 'node:https';
+import zlib from 'node:zlib';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import {
-  circuitBreaker,
-  CircuitState,
-  ConsecutiveBreaker,
-  handleAll,
-  isBrokenCircuitError,
-  TaskCancelledError,
-  timeout,
-  TimeoutStrategy,
-  wrap,
-} from 'cockatiel';
+import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, isBrokenCircuitError } from 'cockatiel';
 import { Counter, Gauge, Histogram, trackBreakerState, type Logger, type Registry } from '@shop/observability';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
+type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
+type FetcherResponse = Awaited<ReturnType<Fetcher>>;
+type FetcherHeaders = FetcherResponse['headers'];
+
+/** Keep-alive connections per subgraph: at most this many calls in flight to one subgraph, the rest queue. */
+export const SUBGRAPH_MAX_SOCKETS = 64;
 
 export interface SubgraphResilience {
   /** Longest wait for a subgraph's whole answer, in ms. */
@@ -78,6 +77,8 @@ export interface SubgraphFetcher {
    * refuse it or hold it), or undefined when it would be sent. `/ready` reads it.
    */
   breakerRefusal(): string | undefined;
+  /** Closes the kept-alive connections to the subgraph (the router is stopping). */
+  close(): void;
 }
 
 /**
@@ -87,6 +88,11 @@ export interface SubgraphFetcher {
  * instead of waiting for the timeout, and the rest of a query still answers.
  * After `breakerHalfOpenAfterMs` one call is let through; its success closes
  * the breaker.
+ *
+ * Calls go over `node:http` (or `node:https`) with a keep-alive agent of the
+ * subgraph's own, not `fetch`: undici's fetch costs the router a web stream, an
+ * AbortSignal and a DOMException per call, and the gateway only needs the
+ * status, the headers and the body, which it parses once (`SubgraphResponse`).
  */
 export function createSubgraphFetcher(
   subgraph: string,
@@ -105,7 +111,7 @@ export function createSubgraphFetcher(
   });
   breaker.onReset(() => logger.info({ subgraph }, 'subgraph circuit breaker closed'));
   trackBreakerState(breaker, metrics.breakerState, { subgraph });
-  const policy = wrap(breaker, timeout(options.timeoutMs, TimeoutStrategy.Cooperative));
+  const transport = createTransport(options.timeoutMs);
 
   /**
    * The breaker's answer to "would a call made now reach the subgraph?":
@@ -139,30 +145,254 @@ export function createSubgraphFetcher(
     const startedAt = performance.now();
     let outcome = 'success';
     try {
-      const response = await policy.execute(async ({ signal }) => {
-        try {
-          const answer = await fetch(url, { ...init, signal } as RequestInit);
-          // The body is read under the same timeout: a subgraph that stalls mid-answer times out too.
-          const body = await answer.text();
-          if (answer.status >= 500) throw new SubgraphHttpError(answer.status);
-          return new Response(body, { status: answer.status, statusText: answer.statusText, headers: answer.headers });
-        } catch (error) {
-          if (signal.aborted) throw new SubgraphTimeoutError(options.timeoutMs);
-          throw error;
-        }
-        // A signal of its own per call: without one, cockatiel hangs every
-        // concurrent call's listener on one shared signal (MaxListenersExceededWarning).
-      }, new AbortController().signal);
+      // Timeouts, network errors and 5xx are thrown inside the breaker: they are its failures.
+      const response = await breaker.execute(() => transport.send(url, init));
       // A 4xx is the router's fault (a wrong secret, say), not the subgraph's health: not a breaker failure.
       if (!response.ok) outcome = 'error';
       return response;
     } catch (error) {
-      outcome = isBrokenCircuitError(error) ? 'rejected' : error instanceof SubgraphTimeoutError || error instanceof TaskCancelledError ? 'timeout' : 'error';
+      outcome = isBrokenCircuitError(error) ? 'rejected' : error instanceof SubgraphTimeoutError ? 'timeout' : 'error';
       throw error;
     } finally {
       metrics.requests.inc({ subgraph, outcome });
       if (outcome !== 'rejected') metrics.duration.observe({ subgraph }, (performance.now() - startedAt) / 1000);
     }
   };
-  return { fetch: fetchThroughBreaker, breakerRefusal };
+  return { fetch: fetchThroughBreaker, breakerRefusal, close: transport.close };
+}
+
+interface Target {
+  url: string;
+  module: typeof http | typeof https;
+  agent: http.Agent;
+  options: http.RequestOptions;
+}
+
+/**
+ * One subgraph's connections: a keep-alive agent per protocol (the URL is
+ * normally the same on every call; it is parsed once), and `send`, which
+ * resolves once the whole answer is in, or rejects with SubgraphTimeoutError
+ * when headers and body took longer than `timeoutMs` together (a plain timer
+ * that destroys the request: no AbortController per call), with the network
+ * error, or with SubgraphHttpError for a 5xx (its body read first, so the
+ * connection is reused).
+ */
+function createTransport(timeoutMs: number) {
+  const agents = new Map<string, http.Agent>();
+  let last: Target | undefined;
+
+  function targetFor(url: string): Target {
+    if (last?.url === url) return last;
+    const parsed = new URL(url);
+    const secure = parsed.protocol === 'https:';
+    if (!secure && parsed.protocol !== 'http:') throw new Error(`A subgraph URL must be http or https, got ${parsed.protocol}`);
+    let agent = agents.get(parsed.protocol);
+    if (!agent) {
+      // noDelay is the agent's default. Idle connections are closed before the server's
+      // Keep-Alive timeout (the agent reads its hint), so a call rarely meets a closing one.
+      const agentOptions = { keepAlive: true, maxSockets: SUBGRAPH_MAX_SOCKETS, maxFreeSockets: SUBGRAPH_MAX_SOCKETS, scheduling: 'lifo' as const };
+      agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+      agents.set(parsed.protocol, agent);
+    }
+    last = {
+      url,
+      module: secure ? https : http,
+      agent,
+      options: {
+        protocol: parsed.protocol,
+        hostname: parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname,
+        port: parsed.port || (secure ? 443 : 80),
+        path: parsed.pathname + parsed.search,
+        agent,
+      },
+    };
+    return last;
+  }
+
+  function send(url: string, init: FetcherRequestInit = {}): Promise<SubgraphResponse> {
+    const target = targetFor(url);
+    return new Promise((resolve, reject) => {
+      const body = init.body;
+      const headers: http.OutgoingHttpHeaders = { ...init.headers };
+      if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+      const request = target.module.request({ ...target.options, method: init.method ?? 'GET', headers });
+      const signal = init.signal as AbortSignal | undefined;
+      let settled = false;
+      const settle = (error: Error | undefined, response?: SubgraphResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve(response!);
+      };
+      // Only an unfinished call is destroyed (with its connection): a finished one's connection is back in the pool.
+      const abandon = (error: Error) => {
+        if (settled) return;
+        settle(error);
+        request.destroy();
+      };
+      const timer = setTimeout(() => abandon(new SubgraphTimeoutError(timeoutMs)), timeoutMs);
+      // The gateway passes no signal; another caller's is honoured.
+      const onAbort = () => abandon(new Error('the call was aborted'));
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (error) => settle(error));
+      request.on('response', (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('error', (error) => settle(error));
+        // A connection closed mid-answer: 'end' never comes.
+        answer.on('close', () => {
+          if (!answer.complete) settle(new Error('the subgraph closed the connection before the end of its answer'));
+        });
+        answer.on('end', () => {
+          const status = answer.statusCode ?? 0;
+          if (status >= 500) return settle(new SubgraphHttpError(status));
+          let bytes: Buffer;
+          try {
+            bytes = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), answer.headers['content-encoding']);
+          } catch (error) {
+            return settle(error as Error);
+          }
+          settle(undefined, new SubgraphResponse(url, status, answer.statusMessage ?? '', answer.headers, bytes));
+        });
+      });
+      request.end(body);
+    });
+  }
+
+  return {
+    send,
+    close(): void {
+      for (const agent of agents.values()) agent.destroy();
+    },
+  };
+}
+
+/** The router asks for no compression; a proxy in between might still compress. */
+function decode(bytes: Buffer, encoding: string | undefined): Buffer {
+  switch (encoding?.trim().toLowerCase()) {
+    case undefined:
+    case '':
+    case 'identity':
+      return bytes;
+    case 'gzip':
+    case 'x-gzip':
+      return zlib.gunzipSync(bytes);
+    case 'deflate':
+      return zlib.inflateSync(bytes);
+    case 'br':
+      return zlib.brotliDecompressSync(bytes);
+    default:
+      throw new Error(`the subgraph answered with an unsupported content-encoding: ${encoding}`);
+  }
+}
+
+/**
+ * A subgraph's whole answer, with what RemoteGraphQLDataSource (@apollo/gateway
+ * 2.14) reads of a fetch Response: `ok`, `status`, `statusText`, `url`,
+ * `headers.get()` and one `json()` or `text()`. Built from the body's bytes,
+ * without web streams; the body can be read more than once.
+ */
+export class SubgraphResponse implements FetcherResponse {
+  readonly redirected = false;
+  readonly headers: FetcherHeaders;
+  #bodyUsed = false;
+
+  constructor(
+    readonly url: string,
+    readonly status: number,
+    readonly statusText: string,
+    headers: http.IncomingHttpHeaders,
+    readonly body: Buffer,
+  ) {
+    this.headers = new SubgraphHeaders(headers);
+  }
+
+  get ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  get bodyUsed(): boolean {
+    return this.#bodyUsed;
+  }
+
+  text(): Promise<string> {
+    this.#bodyUsed = true;
+    return Promise.resolve(this.body.toString('utf8'));
+  }
+
+  json(): Promise<unknown> {
+    this.#bodyUsed = true;
+    try {
+      return Promise.resolve(JSON.parse(this.body.toString('utf8')));
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    this.#bodyUsed = true;
+    const copy = new ArrayBuffer(this.body.length);
+    new Uint8Array(copy).set(this.body);
+    return Promise.resolve(copy);
+  }
+
+  clone(): SubgraphResponse {
+    const headers: http.IncomingHttpHeaders = {};
+    for (const [name, value] of this.headers) headers[name] = value;
+    return new SubgraphResponse(this.url, this.status, this.statusText, headers, this.body);
+  }
+}
+
+/** Response headers as a fetch `Headers` reads them: case-insensitive names, repeated values joined by ", ". */
+class SubgraphHeaders implements FetcherHeaders {
+  readonly #values: Map<string, string>;
+
+  constructor(raw: http.IncomingHttpHeaders) {
+    this.#values = new Map();
+    for (const name in raw) {
+      const value = raw[name];
+      if (value !== undefined) this.#values.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+  }
+
+  get(name: string): string | null {
+    return this.#values.get(name.toLowerCase()) ?? null;
+  }
+
+  has(name: string): boolean {
+    return this.#values.has(name.toLowerCase());
+  }
+
+  set(name: string, value: string): void {
+    this.#values.set(name.toLowerCase(), value);
+  }
+
+  append(name: string, value: string): void {
+    const key = name.toLowerCase();
+    const existing = this.#values.get(key);
+    this.#values.set(key, existing === undefined ? value : `${existing}, ${value}`);
+  }
+
+  delete(name: string): void {
+    this.#values.delete(name.toLowerCase());
+  }
+
+  entries(): IterableIterator<[string, string]> {
+    return [...this.#values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))[Symbol.iterator]();
+  }
+
+  keys(): IterableIterator<string> {
+    return [...this.entries()].map(([name]) => name)[Symbol.iterator]();
+  }
+
+  values(): IterableIterator<string> {
+    return [...this.entries()].map(([, value]) => value)[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
 }

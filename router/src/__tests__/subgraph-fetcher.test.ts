@@ -1,18 +1,42 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, createMetricsRegistry } from '@shop/observability';
 import { createSubgraphFetcher, createSubgraphMetrics } from '../subgraph-fetcher.js';
 
-/** A stand-in subgraph whose behaviour each test sets: answer, hang, or fail with 503. */
-let mode: 'answer' | 'hang' | 'fail' = 'answer';
+/**
+ * A stand-in subgraph whose behaviour each test sets: answer, hang, fail with
+ * 503, stall after the headers and half the body, or answer gzipped. It keeps
+ * the last request's headers and body, and the client port of each call.
+ */
+let mode: 'answer' | 'hang' | 'fail' | 'stall' | 'gzip' = 'answer';
 let calls = 0;
 let url: string;
-const server = http.createServer((_req, res) => {
+let lastRequest: { headers: http.IncomingHttpHeaders; body: string } | undefined;
+const clientPorts: number[] = [];
+const server = http.createServer((req, res) => {
   calls += 1;
-  if (mode === 'hang') return; // never answers
-  res.writeHead(mode === 'fail' ? 503 : 200, { 'content-type': 'application/json' });
-  res.end(JSON.stringify({ data: { ok: true } }));
+  clientPorts.push(req.socket.remotePort!);
+  let body = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => (body += chunk));
+  req.on('end', () => {
+    lastRequest = { headers: req.headers, body };
+    if (mode === 'hang') return; // never answers
+    const answer = JSON.stringify({ data: { ok: true } });
+    if (mode === 'stall') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write(answer.slice(0, 5)); // the rest never comes
+      return;
+    }
+    if (mode === 'gzip') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      return void res.end(gzipSync(answer));
+    }
+    res.writeHead(mode === 'fail' ? 503 : 200, { 'content-type': 'application/json', 'x-extra': 'one' });
+    res.end(answer);
+  });
 });
 
 beforeAll(async () => {
@@ -27,7 +51,7 @@ afterAll(async () => {
 function fetcherFor(subgraph: string) {
   const registry = createMetricsRegistry('router');
   const metrics = createSubgraphMetrics(registry);
-  const { fetch: fetcher } = createSubgraphFetcher(subgraph, {
+  const { fetch: fetcher, close } = createSubgraphFetcher(subgraph, {
     timeoutMs: 150,
     breakerFailures: 2,
     breakerHalfOpenAfterMs: 300,
@@ -36,7 +60,7 @@ function fetcherFor(subgraph: string) {
   });
   const read = async (name: string, labels: Record<string, string>) =>
     (await registry.getSingleMetric(name)!.get()).values.find((sample) => Object.entries(labels).every(([key, value]) => sample.labels[key] === value))?.value ?? 0;
-  return { fetcher, read };
+  return { fetcher, read, close };
 }
 
 const post = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ ok }"}' };
@@ -75,5 +99,56 @@ describe('the router’s subgraph fetcher', () => {
     // One failure is below the threshold of two: still closed.
     expect(await read('shop_router_subgraph_breaker_state', { subgraph: 'flaky' })).toBe(0);
     expect(await read('shop_router_subgraph_requests_total', { subgraph: 'flaky', outcome: 'success' })).toBe(1);
+  });
+
+  it('keeps the connection alive: calls one after the other use one socket, and headers and body go through unchanged', async () => {
+    const { fetcher, close } = fetcherFor('keepalive');
+    mode = 'answer';
+    clientPorts.length = 0;
+    const headers = { 'content-type': 'application/json', 'x-shop-subgraph-secret': 's3cret', 'x-request-id': 'req-1', 'x-shop-viewer-id': 'customer-1' };
+    const body = '{"query":"{ ok }","variables":{"name":"Zoë"}}';
+    for (let i = 0; i < 3; i += 1) {
+      const response = await fetcher(url, { method: 'POST', headers, body });
+      expect(await response.json()).toEqual({ data: { ok: true } });
+      expect(response.headers.get('X-Extra')).toBe('one');
+    }
+    expect(clientPorts).toHaveLength(3);
+    expect(new Set(clientPorts).size).toBe(1);
+    expect(lastRequest?.body).toBe(body);
+    expect(lastRequest?.headers).toMatchObject({ 'x-shop-subgraph-secret': 's3cret', 'x-request-id': 'req-1', 'x-shop-viewer-id': 'customer-1', 'content-length': String(Buffer.byteLength(body)) });
+    close();
+  });
+
+  it('times out a subgraph that sends its headers and then stalls mid-body, and counts it for the breaker', async () => {
+    const { fetcher, read, close } = fetcherFor('stalling');
+    mode = 'stall';
+    const startedAt = performance.now();
+    await expect(fetcher(url, post)).rejects.toThrow(/no answer within 150 ms/);
+    expect(performance.now() - startedAt).toBeLessThan(1_000);
+    await expect(fetcher(url, post)).rejects.toThrow(/no answer within 150 ms/);
+    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'stalling', outcome: 'timeout' })).toBe(2);
+    expect(await read('shop_router_subgraph_breaker_state', { subgraph: 'stalling' })).toBe(2);
+    close();
+  });
+
+  it('counts a refused connection as an error for the breaker', async () => {
+    const { fetcher, read, close } = fetcherFor('down');
+    const closed = http.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/graphql`;
+    await new Promise((resolve) => closed.close(resolve));
+    await expect(fetcher(deadUrl, post)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(fetcher(deadUrl, post)).rejects.toThrow(/ECONNREFUSED/);
+    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'down', outcome: 'error' })).toBe(2);
+    await expect(fetcher(deadUrl, post)).rejects.toThrow(/circuit breaker is open/);
+    close();
+  });
+
+  it('reads a compressed answer', async () => {
+    const { fetcher, close } = fetcherFor('gzip');
+    mode = 'gzip';
+    const response = await fetcher(url, post);
+    expect(await response.json()).toEqual({ data: { ok: true } });
+    close();
   });
 });
