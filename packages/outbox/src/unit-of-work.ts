@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Kysely, type SelectQueryBuilder, type Transaction } from 'kysely';
+import { sql, type Compilable, type Kysely, type QueryCreator, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { OutgoingEvent } from '@shop/events';
 import { applyOnce } from './inbox.js';
 import { appendToOutbox } from './outbox.js';
@@ -31,6 +31,13 @@ export interface Outbox<DB> {
    * trips) is needed. Resolves with the changed row, or undefined.
    */
   changeAndEmit<Row>(change: (db: Kysely<DB>) => Compilable<Row>, event: OutgoingEvent): Promise<Row | undefined>;
+  /**
+   * Another one-statement unit of work: `events` are written by a WITH clause
+   * that `write` builds its statement on (it may add WITH clauses of its own:
+   * an order and its lines, say). Every part of the statement commits
+   * together or none does, without a transaction. Resolves with its rows.
+   */
+  writeWithEvents<Row>(write: (db: QueryCreator<DB>) => { execute(): Promise<Row[]> }, events: readonly OutgoingEvent[]): Promise<Row[]>;
 }
 
 /** `wake` is the relay's: called after a transaction that emitted events has committed. */
@@ -48,6 +55,15 @@ export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, wake: () =
       });
       if (emitted > 0) wake();
       return applied;
+    },
+    async writeWithEvents(write, events) {
+      const outbox = db as unknown as Kysely<OutboxTables>;
+      const withEvents = outbox.with('emitted', (qc) =>
+        qc.insertInto('outbox').values(events.map(({ subject, envelope }) => ({ id: envelope.id, subject, envelope: JSON.stringify(envelope) }))),
+      );
+      const rows = await write(withEvents as unknown as QueryCreator<DB>).execute();
+      if (events.length > 0) wake();
+      return rows;
     },
     async changeAndEmit(change, event) {
       type WithChanged = OutboxTables & { changed: Record<string, unknown> };

@@ -87,10 +87,17 @@ export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, inpu
 
   const orderId = randomUUID();
   try {
-    return await outbox.transaction(async (trx, emit) => {
-      const row = await repository.insertOrder(
-        trx,
-        {
+    const placed = createEvent('OrderPlaced', orderId, {
+      orderId,
+      customerId,
+      items: lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: { amount: line.unit_price_amount, currency } })),
+      total: { amount: total, currency },
+      paymentToken,
+    }, now);
+    // One statement: the order, its lines and OrderPlaced commit together (no BEGIN/COMMIT round trips).
+    const [order] = await outbox.writeWithEvents(
+      (db) =>
+        repository.orderInsert(db, {
           id: orderId,
           customer_id: customerId,
           status: 'PENDING',
@@ -101,20 +108,11 @@ export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, inpu
           request_fingerprint: fingerprint,
           created_at: now,
           updated_at: now,
-        },
-        lines,
-      );
-      emit(
-        createEvent('OrderPlaced', orderId, {
-          orderId,
-          customerId,
-          items: lines.map((line) => ({ productId: line.product_id, quantity: line.quantity, unitPrice: { amount: line.unit_price_amount, currency } })),
-          total: { amount: total, currency },
-          paymentToken,
-        }, now),
-      );
-      return row;
-    });
+        }, lines),
+      [placed],
+    );
+    if (!order) throw new Error(`inserting order ${orderId} returned no row`);
+    return order;
   } catch (error) {
     // A concurrent request with the same key committed first.
     if (!isUniqueViolation(error, 'orders_customer_idempotency_key')) throw error;
