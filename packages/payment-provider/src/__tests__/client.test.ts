@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { isBrokenCircuitError } from 'cockatiel';
 import { describe, expect, it, vi } from 'vitest';
 import {
@@ -144,6 +146,27 @@ describe('charge: transient failures', () => {
     const retried = await client().charge(request);
     expect(retried).toMatchObject({ outcome: 'succeeded', chargeId: (await simulator.control.charges())[0]?.id, attempts: 1 });
     expect(await simulator.control.charges()).toHaveLength(1);
+  });
+
+  it('times out an answer whose body stalls after the headers, and keeps the connection pool usable', async () => {
+    // A stand-in provider that sends its status and half a body, then nothing.
+    const stalling = createServer((_req, res) => {
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.write('{"id":"ch_');
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const { port } = stalling.address() as AddressInfo;
+    try {
+      const error = await rejection(client({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 100, maxAttempts: 2 }).charge(chargeRequest('tok_visa')));
+      expect(error).toBeInstanceOf(PaymentProviderUnavailableError);
+      expect(error).toMatchObject({ attempts: 2 });
+      expect((error as Error).message).toMatch(/no answer within 100 ms/);
+    } finally {
+      stalling.closeAllConnections();
+      await new Promise((resolve) => stalling.close(resolve));
+    }
+    // A client's later calls are unaffected.
+    expect(await client().charge(chargeRequest('tok_visa'))).toMatchObject({ outcome: 'succeeded' });
   });
 
   it('retries network errors, then throws PaymentProviderUnavailableError', async () => {
