@@ -157,6 +157,18 @@ describe('idempotency', () => {
     const { placeOrder } = await bob.request(PlaceOrderDocument, { input: { items: [{ productId: product!.id, quantity: 2 }], paymentToken: 'tok_visa', idempotencyKey } });
     expect(placeOrder.customerId).toBe('bob');
   });
+
+  it('returns the first order to a retry even after its product was archived or repriced', async () => {
+    const [product] = await createOrderableProducts(test, 1, { stock: 10 });
+    const input = { items: [{ productId: product!.id, quantity: 1 }], paymentToken: 'tok_visa', idempotencyKey: key() };
+    const first = await alice.request(PlaceOrderDocument, { input });
+    await test.admin.request(UpdateProductDocument, { id: product!.id, input: { price: { amount: 99_999, currency: 'EUR' } } });
+    const { updateProduct } = await test.admin.request(UpdateProductDocument, { id: product!.id, input: { active: false } });
+    await waitForCatalog(test, [updateProduct]);
+    const retried = await alice.request(PlaceOrderDocument, { input });
+    expect(retried.placeOrder).toMatchObject({ id: first.placeOrder.id, total: first.placeOrder.total });
+    await waitForOutcome(alice, first.placeOrder.id);
+  });
 });
 
 describe('placeOrder input', () => {

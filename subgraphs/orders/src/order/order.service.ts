@@ -61,7 +61,7 @@ const MAX_INT = 2_147_483_647;
 
 /**
  * Validates and prices an order against the catalog read model, stores it
- * PENDING and emits OrderPlaced in the same transaction. The same key with
+ * PENDING and emits OrderPlaced in the same statement. The same key with
  * the same request returns the first order; with another request, CONFLICT.
  */
 export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, input: PlaceOrderInput, now = new Date()): Promise<OrderRow> {
@@ -77,13 +77,21 @@ export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, inpu
   const items = parseItems(input.items);
   const fingerprint = requestFingerprint(items, paymentToken);
 
-  const existing = await repository.findOrderByIdempotencyKey(db, customerId, idempotencyKey);
-  if (existing) return sameRequestOrConflict(existing, fingerprint);
-
-  const lines = await priceLines(db, items);
+  // No look-up of the key first: a first request (nearly all of them) goes straight to
+  // the insert, and a retry meets the key's unique constraint there (handled below).
+  // A retry the catalog would now refuse (a product archived since) still gets its order.
+  let lines: Awaited<ReturnType<typeof priceLines>>;
+  let total: number;
+  try {
+    lines = await priceLines(db, items);
+    total = lines.reduce((sum, line) => sum + line.unit_price_amount * line.quantity, 0);
+    if (total > MAX_INT) throw badUserInput(`The order total ${total} exceeds the largest amount, ${MAX_INT} minor units`, 'input.items');
+  } catch (error) {
+    const existing = await repository.findOrderByIdempotencyKey(db, customerId, idempotencyKey);
+    if (existing) return sameRequestOrConflict(existing, fingerprint);
+    throw error;
+  }
   const currency = lines[0]!.currency;
-  const total = lines.reduce((sum, line) => sum + line.unit_price_amount * line.quantity, 0);
-  if (total > MAX_INT) throw badUserInput(`The order total ${total} exceeds the largest amount, ${MAX_INT} minor units`, 'input.items');
 
   const orderId = randomUUID();
   try {
