@@ -39,7 +39,8 @@ describe('outbox and inbox retention', () => {
     for (const subgraph of SUBGRAPHS) {
       const counts = await rows(subgraph);
       expect(counts.published, `${subgraph} published rows`).toBeGreaterThan(0);
-      expect(counts.inbox, `${subgraph} inbox records`).toBeGreaterThan(0);
+      // Payments records no inbox: its handlers are idempotent by the payment's own state.
+      if (subgraph !== 'payments') expect(counts.inbox, `${subgraph} inbox records`).toBeGreaterThan(0);
     }
 
     // Nothing is old enough yet: a pass now deletes nothing.

@@ -6,4 +6,4 @@ export { appendToOutbox } from './outbox.js';
 export { startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 export { startRetention, type Retention, type RetentionOptions } from './retention.js';
 export type { InboxTable, OutboxTables, OutboxTable } from './tables.js';
-export { createOutbox, type Emit, type Outbox, type Work } from './unit-of-work.js';
+export { createOutbox, type CommittedEvents, type Emit, type Outbox, type Work } from './unit-of-work.js';

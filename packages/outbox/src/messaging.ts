@@ -5,6 +5,7 @@ import { createConsumerMetrics, startConsumer, type EventHandlers } from './cons
 import { countUnpublished, startOutboxRelay, type OutboxRelay, type OutboxRelayOptions } from './relay.js';
 import { startRetention, type Retention, type RetentionOptions } from './retention.js';
 import type { OutboxTables } from './tables.js';
+import type { CommittedEvents } from './unit-of-work.js';
 
 /** A durable consumer of the service; `concurrency` overrides the service-wide one. Ordered per aggregate (see startConsumer). */
 export interface ConsumerDefinition extends Omit<ConsumerOptions, 'handle' | 'maxDeliver' | 'backoffMs' | 'orderingKey' | 'onDeadLetter'> {
@@ -18,7 +19,7 @@ export interface MessagingOptions {
   /** The service's registry: outbox and consumer series are added to it. */
   metrics: Registry;
   /** Built once the relay exists, so handlers can wake it after they write events. */
-  consumers: (notifyOutbox: () => void) => ConsumerDefinition[];
+  consumers: (notifyOutbox: CommittedEvents) => ConsumerDefinition[];
   relay?: Pick<OutboxRelayOptions, 'pollIntervalMs' | 'batchSize' | 'leaseMs' | 'maxBackoffMs'>;
   redelivery?: Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>;
   /** Deliveries each consumer handles at once, unless its definition says otherwise (default: the transport's, 16). */
@@ -31,8 +32,8 @@ export const DEFAULT_RETENTION: Pick<RetentionOptions, 'retainForMs' | 'interval
 
 /** A service's event plumbing: its outbox relay and its durable consumers. */
 export interface Messaging {
-  /** Wakes the relay: call after committing a transaction that wrote to the outbox. */
-  notifyOutbox(): void;
+  /** Hands committed events to the relay, which publishes them at once (createOutbox calls it). */
+  notifyOutbox: CommittedEvents;
   /** Resolves when every outbox row written so far is published (tests). */
   drainOutbox(timeoutMs?: number): Promise<void>;
   /** Stops publishing (rows stay in the outbox), as a crashed relay would (tests). */
@@ -72,7 +73,7 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
   const newRelay = () =>
     startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: (rows) => published.inc(rows), ...options.relay });
   let relay: OutboxRelay | null = newRelay();
-  const notifyOutbox = () => relay?.wake();
+  const notifyOutbox: CommittedEvents = (events) => relay?.publishCommitted(events);
   const retention = startRetention({ db: options.db, logger: relayLogger, ...(options.retention ?? DEFAULT_RETENTION) });
   const subscriptions: Subscription[] = [];
   try {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { EventEnvelope, EventTransport } from '@shop/events';
+import type { EventEnvelope, EventTransport, OutgoingEvent } from '@shop/events';
 import type { Logger } from '@shop/server';
 import type { OutboxTables } from './tables.js';
 
@@ -24,8 +24,14 @@ export interface OutboxRelayOptions {
 }
 
 export interface OutboxRelay {
-  /** Publish soon: called after a transaction that wrote to the outbox commits. */
+  /** Look for rows now rather than at the next poll. */
   wake(): void;
+  /**
+   * Publishes rows this process has just committed (claimed for it when
+   * written: see WRITER_CLAIM_MS) without claiming them first, and marks
+   * them published; rows whose publish fails are given back to the loop.
+   */
+  publishCommitted(events: readonly OutgoingEvent[]): void;
   /** Resolves once every row written before the call is published (tests). */
   drain(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -225,6 +231,48 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       .catch((error: unknown) => logger.warn({ err: error, rows: ids.length }, 'could not release outbox claims; they return when the lease runs out'));
   }
 
+  /** Committed rows being published, and acknowledged ids waiting for their mark. */
+  const directPublishes = new Set<Promise<void>>();
+  const toMark = new Set<string>();
+  let marking: Promise<void> | undefined;
+
+  function publishCommitted(events: readonly OutgoingEvent[]): void {
+    if (stopped || events.length === 0) return;
+    const publishing = (async () => {
+      const results = await Promise.allSettled(events.map(({ subject, envelope }) => transport.publish(subject, envelope)));
+      const failed = events.filter((_, i) => results[i]?.status === 'rejected').map(({ envelope }) => envelope.id);
+      for (const [i, { envelope }] of events.entries()) if (results[i]?.status === 'fulfilled') toMark.add(envelope.id);
+      marking ??= markAcknowledged();
+      if (failed.length > 0) {
+        // Back to the loop at once (rather than when the writer's claim runs out): it retries with backoff.
+        /* releaseCommittedOutboxRows */
+        await db.updateTable('outbox').set({ claimed_until: null }).where('id', 'in', failed).where('published_at', 'is', null).execute();
+        wake();
+      }
+    })().catch((error: unknown) => logger.warn({ err: error, rows: events.length }, 'could not publish committed outbox rows; the relay loop takes them over'));
+    directPublishes.add(publishing);
+    void publishing.finally(() => directPublishes.delete(publishing));
+  }
+
+  /** Marks acknowledged rows published, as many per statement as have come in meanwhile. */
+  async function markAcknowledged(): Promise<void> {
+    try {
+      while (toMark.size > 0) {
+        const ids = [...toMark];
+        toMark.clear();
+        /* markCommittedOutboxRowsPublished */
+        await db.updateTable('outbox').set({ published_at: new Date(), claimed_until: null }).where('id', 'in', ids).where('published_at', 'is', null).execute();
+        options.onPublished?.(ids.length);
+      }
+    } catch (error) {
+      // Published but not marked: when the claim runs out the loop publishes them again, which Nats-Msg-Id and the inboxes make harmless.
+      toMark.clear();
+      logger.warn({ err: error }, 'could not mark published outbox rows');
+    } finally {
+      marking = undefined;
+    }
+  }
+
   const loop = (async () => {
     while (!stopped) {
       wakeRequested = false;
@@ -247,6 +295,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   return {
     wake,
+    publishCommitted,
     async drain(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -261,6 +310,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       stopped = true;
       wake();
       await loop;
+      await Promise.all(directPublishes);
+      await marking;
     },
   };
 }

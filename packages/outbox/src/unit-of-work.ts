@@ -1,7 +1,7 @@
 import { sql, type Compilable, type Kysely, type QueryCreator, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { OutgoingEvent } from '@shop/events';
 import { applyOnce } from './inbox.js';
-import { appendToOutbox } from './outbox.js';
+import { appendToOutbox, writerClaim } from './outbox.js';
 import type { OutboxTables } from './tables.js';
 
 /** Announces events from inside a unit of work; they are written when it commits. */
@@ -40,29 +40,34 @@ export interface Outbox<DB> {
   writeWithEvents<Row>(write: (db: QueryCreator<DB>) => { execute(): Promise<Row[]> }, events: readonly OutgoingEvent[]): Promise<Row[]>;
 }
 
-/** `wake` is the relay's: called after a transaction that emitted events has committed. */
-export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, wake: () => void): Outbox<DB> {
+/**
+ * Told about the events a unit of work committed (the service's relay
+ * publishes them at once: see `Messaging.notifyOutbox`).
+ */
+export type CommittedEvents = (events: readonly OutgoingEvent[]) => void;
+
+export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, committed: CommittedEvents): Outbox<DB> {
   return {
     async transaction(work) {
       const { value, emitted } = await db.transaction().execute((trx) => withEvents(trx, work));
-      if (emitted > 0) wake();
+      if (emitted.length > 0) committed(emitted);
       return value;
     },
     async applyOnce(consumer, eventId, work) {
-      let emitted = 0;
+      let emitted: readonly OutgoingEvent[] = [];
       const applied = await applyOnce(db, consumer, eventId, async (trx) => {
         ({ emitted } = await withEvents(trx, work));
       });
-      if (emitted > 0) wake();
+      if (emitted.length > 0) committed(emitted);
       return applied;
     },
     async writeWithEvents(write, events) {
       const outbox = db as unknown as Kysely<OutboxTables>;
       const withEvents = outbox.with('emitted', (qc) =>
-        qc.insertInto('outbox').values(events.map(({ subject, envelope }) => ({ id: envelope.id, subject, envelope: JSON.stringify(envelope) }))),
+        qc.insertInto('outbox').values(events.map(({ subject, envelope }) => ({ id: envelope.id, subject, envelope: JSON.stringify(envelope), claimed_until: writerClaim }))),
       );
       const rows = await write(withEvents as unknown as QueryCreator<DB>).execute();
-      if (events.length > 0) wake();
+      if (events.length > 0) committed(events);
       return rows;
     },
     async changeAndEmit(change, event) {
@@ -74,7 +79,7 @@ export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, wake: () =
         .with('emitted', (qc) =>
           qc
             .insertInto('outbox')
-            .columns(['id', 'subject', 'envelope'])
+            .columns(['id', 'subject', 'envelope', 'claimed_until'])
             .expression((eb) =>
               (eb.selectFrom('changed') as unknown as SelectQueryBuilder<WithChanged, 'changed', object>)
                 .select([
@@ -82,6 +87,7 @@ export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, wake: () =
                   sql<string>`cast(${id} as uuid)`.as('id'),
                   eb.val(event.subject).as('subject'),
                   sql<string>`cast(${JSON.stringify(event.envelope)} as jsonb)`.as('envelope'),
+                  writerClaim.as('claimed_until'),
                 ])
                 .limit(1),
             ),
@@ -89,18 +95,18 @@ export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, wake: () =
         .selectFrom('changed')
         .selectAll();
       const row = await query.executeTakeFirst();
-      if (row) wake();
+      if (row) committed([event]);
       return row as never;
     },
   };
 }
 
 /** Runs `work`, then writes what it emitted to the outbox in the same transaction. */
-async function withEvents<DB extends OutboxTables, T>(trx: Transaction<DB>, work: Work<DB, T>): Promise<{ value: T; emitted: number }> {
+async function withEvents<DB extends OutboxTables, T>(trx: Transaction<DB>, work: Work<DB, T>): Promise<{ value: T; emitted: OutgoingEvent[] }> {
   const events: OutgoingEvent[] = [];
   const value = await work(trx, (...more) => {
     events.push(...more);
   });
-  await appendToOutbox(trx, events);
-  return { value, emitted: events.length };
+  await appendToOutbox(trx, events, { claimForWriter: true });
+  return { value, emitted: events };
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'graphql';
 import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import { EVENT_CATALOGUE, type EventTransport } from '@shop/events';
-import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
+import { createOutbox, startMessaging, type CommittedEvents, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
 import { createMetricsRegistry } from '@shop/observability';
 import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
@@ -55,7 +55,7 @@ export async function startPaymentsSubgraph({
   // The provider client's worst case with its defaults is 4 attempts of 2 s plus
   // backoff (under 14 s): the lease outlasts it, so a live attempt is never taken over.
   const attemptLeaseMs = paymentWork.attemptLeaseMs ?? 15_000;
-  const service = (notifyOutbox: () => void) =>
+  const service = (notifyOutbox: CommittedEvents) =>
     createPaymentService({
       db,
       outbox: createOutbox(db, notifyOutbox),

@@ -30,6 +30,7 @@ import { waitFor } from '@shop/events/testing';
 import { createLogger } from '@shop/observability';
 import { addOutboxAndInboxRetentionIndexesV2, createOutboxAndInboxV1 } from '../migration.js';
 import { appendToOutbox } from '../outbox.js';
+import { createOutbox } from '../unit-of-work.js';
 import { countUnpublished, startOutboxRelay, type OutboxRelay } from '../relay.js';
 import type { OutboxTables } from '../tables.js';
 
@@ -206,5 +207,36 @@ describe(`outbox relay on ${DATABASE_URL ? 'Postgres' : 'PGlite'} and ${NATS_URL
     await waitFor('the abandoned rows', async () => (await countUnpublished(db)) === 0, { timeoutMs: 15_000 });
     expect(wrapper.sent).toEqual(await outboxOrder());
     expect([...wrapper.published].sort()).toEqual([...ids].sort());
+  });
+
+  it('publishes what a unit of work committed right away, without claiming it, and marks it; a failed one is left to the loop', async () => {
+    const wrapper = faulty(transport);
+    const updates = new UpdateRecorder();
+    // The loop would look again only in an hour: whatever gets published came the direct way.
+    const direct = relay({ transport: wrapper.transport, db: db.withPlugin(updates), pollIntervalMs: 3_600_000 });
+    const outbox = createOutbox(db, (events) => direct.publishCommitted(events));
+    // The loop's one look at start (a claim that finds nothing), then it sleeps.
+    await waitFor("the relay's first pass", async () => updates.updates.length > 0);
+    updates.updates.length = 0;
+    const event = () => {
+      const productId = randomUUID();
+      return createEvent('ProductChanged', productId, { productId, sku: 'sku', name: 'name', price: { amount: 100, currency: 'EUR' }, active: true });
+    };
+    const [first, second] = [event(), event()];
+    await outbox.transaction(async (_trx, emit) => emit(first, second));
+    await waitFor('the committed rows to be marked', async () => (await countUnpublished(db)) === 0);
+    expect(wrapper.published.sort()).toEqual([first.envelope.id, second.envelope.id].sort());
+    // Marked, and never claimed: the only UPDATEs set published_at.
+    expect(updates.updates.every((columns) => columns.includes('published_at'))).toBe(true);
+
+    // A publish that fails is given back at once, and the loop (woken) publishes it.
+    wrapper.failSubject = 'products.product-changed';
+    const third = event();
+    await outbox.transaction(async (_trx, emit) => emit(third));
+    await waitFor('the failed row to be released', async () => (await db.selectFrom('outbox').select('claimed_until').where('id', '=', third.envelope.id).executeTakeFirstOrThrow()).claimed_until === null);
+    wrapper.failSubject = undefined;
+    direct.wake();
+    await waitFor('the loop to publish it', async () => (await countUnpublished(db)) === 0);
+    expect(wrapper.published).toContain(third.envelope.id);
   });
 });
