@@ -33,10 +33,17 @@ export class GraphQLCallError extends Error {
  */
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
 
-/** POSTs `body`; resolves with the status and text of the whole answer, rejects when none came within `timeoutMs`. */
-function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+/**
+ * POSTs `body`; resolves with the status and text of the whole answer, rejects
+ * when none came within `timeoutMs`. A kept-alive connection the server closed
+ * as idle just as it was taken (after a pause between levels) is retried once
+ * on a new one: the request never reached the server.
+ */
+function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number, isRetry = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
+    let answered = false;
     const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (response) => {
+      answered = true;
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', reject);
@@ -46,9 +53,10 @@ function post(url: string, headers: Record<string, string>, body: string, timeou
       });
     });
     const timer = setTimeout(() => request.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    request.on('error', (error) => {
+    request.on('error', (error: Error & { code?: string }) => {
       clearTimeout(timer);
-      reject(error);
+      if (!isRetry && !answered && request.reusedSocket && error.code === 'ECONNRESET') resolve(post(url, headers, body, timeoutMs, true));
+      else reject(error);
     });
     request.end(body);
   });

@@ -215,8 +215,8 @@ function createTransport(timeoutMs: number) {
       const body = init.body;
       const headers: http.OutgoingHttpHeaders = { ...init.headers };
       if (body !== undefined) headers['content-length'] = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-      const request = target.module.request({ ...target.options, method: init.method ?? 'GET', headers });
       const signal = init.signal as AbortSignal | undefined;
+      let request: http.ClientRequest;
       let settled = false;
       const settle = (error: Error | undefined, response?: SubgraphResponse) => {
         if (settled) return;
@@ -235,30 +235,45 @@ function createTransport(timeoutMs: number) {
       const timer = setTimeout(() => abandon(new SubgraphTimeoutError(timeoutMs)), timeoutMs);
       // The gateway passes no signal; another caller's is honoured.
       const onAbort = () => abandon(new Error('the call was aborted'));
+
+      const start = (isRetry: boolean) => {
+        request = target.module.request({ ...target.options, method: init.method ?? 'GET', headers });
+        let answered = false;
+        request.on('error', (error: Error & { code?: string }) => {
+          // A kept-alive connection the subgraph closed as idle just as this call took it:
+          // the request never reached the subgraph, so it is sent once more on a new connection.
+          if (!isRetry && !answered && !settled && request.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+            start(true);
+            return;
+          }
+          settle(error);
+        });
+        request.on('response', (answer) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+          answer.on('error', (error) => settle(error));
+          // A connection closed mid-answer: 'end' never comes.
+          answer.on('close', () => {
+            if (!answer.complete) settle(new Error('the subgraph closed the connection before the end of its answer'));
+          });
+          answer.on('end', () => {
+            const status = answer.statusCode ?? 0;
+            if (status >= 500) return settle(new SubgraphHttpError(status));
+            let bytes: Buffer;
+            try {
+              bytes = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), answer.headers['content-encoding']);
+            } catch (error) {
+              return settle(error as Error);
+            }
+            settle(undefined, new SubgraphResponse(url, status, answer.statusMessage ?? '', answer.headers, bytes));
+          });
+        });
+        request.end(body);
+      };
+      start(false);
       if (signal?.aborted) onAbort();
       else signal?.addEventListener('abort', onAbort, { once: true });
-      request.on('error', (error) => settle(error));
-      request.on('response', (answer) => {
-        const chunks: Buffer[] = [];
-        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
-        answer.on('error', (error) => settle(error));
-        // A connection closed mid-answer: 'end' never comes.
-        answer.on('close', () => {
-          if (!answer.complete) settle(new Error('the subgraph closed the connection before the end of its answer'));
-        });
-        answer.on('end', () => {
-          const status = answer.statusCode ?? 0;
-          if (status >= 500) return settle(new SubgraphHttpError(status));
-          let bytes: Buffer;
-          try {
-            bytes = decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), answer.headers['content-encoding']);
-          } catch (error) {
-            return settle(error as Error);
-          }
-          settle(undefined, new SubgraphResponse(url, status, answer.statusMessage ?? '', answer.headers, bytes));
-        });
-      });
-      request.end(body);
     });
   }
 

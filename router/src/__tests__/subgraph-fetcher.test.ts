@@ -10,14 +10,19 @@ import { createSubgraphFetcher, createSubgraphMetrics } from '../subgraph-fetche
  * 503, stall after the headers and half the body, or answer gzipped. It keeps
  * the last request's headers and body, and the client port of each call.
  */
-let mode: 'answer' | 'hang' | 'fail' | 'stall' | 'gzip' = 'answer';
+let mode: 'answer' | 'hang' | 'fail' | 'stall' | 'gzip' | 'drop-reused' = 'answer';
 let calls = 0;
 let url: string;
 let lastRequest: { headers: http.IncomingHttpHeaders; body: string } | undefined;
 const clientPorts: number[] = [];
+const requestsPerSocket = new WeakMap<object, number>();
 const server = http.createServer((req, res) => {
   calls += 1;
   clientPorts.push(req.socket.remotePort!);
+  const onThisSocket = (requestsPerSocket.get(req.socket) ?? 0) + 1;
+  requestsPerSocket.set(req.socket, onThisSocket);
+  // As a server closing an idle kept-alive connection just as the next call arrives on it.
+  if (mode === 'drop-reused' && onThisSocket > 1) return void req.socket.destroy();
   let body = '';
   req.setEncoding('utf8');
   req.on('data', (chunk: string) => (body += chunk));
@@ -117,6 +122,22 @@ describe('the router’s subgraph fetcher', () => {
     expect(lastRequest?.body).toBe(body);
     expect(lastRequest?.headers).toMatchObject({ 'x-shop-subgraph-secret': 's3cret', 'x-request-id': 'req-1', 'x-shop-viewer-id': 'customer-1', 'content-length': String(Buffer.byteLength(body)) });
     close();
+  });
+
+  it('sends a call again on a new connection when the kept-alive one it took was closed by the subgraph, and counts no failure', async () => {
+    const { fetcher, read, close } = fetcherFor('idle-close');
+    mode = 'drop-reused';
+    clientPorts.length = 0;
+    for (let i = 0; i < 3; i += 1) {
+      const response = await fetcher(url, post);
+      expect(await response.json()).toEqual({ data: { ok: true } });
+    }
+    // Calls 2 and 3 each met a dropped connection first, then went through on a new one.
+    expect(clientPorts).toHaveLength(5);
+    expect(new Set(clientPorts).size).toBe(3);
+    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'idle-close', outcome: 'success' })).toBe(3);
+    close();
+    mode = 'answer';
   });
 
   it('times out a subgraph that sends its headers and then stalls mid-body, and counts it for the breaker', async () => {
