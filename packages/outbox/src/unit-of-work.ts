@@ -11,8 +11,8 @@ export type Work<DB, T> = (trx: Transaction<DB>, emit: Emit) => Promise<T>;
 
 /**
  * A service's way to change its data and announce it: the change and its
- * events commit together or not at all, and the relay is woken once they
- * have committed. Nobody has to remember either step.
+ * events commit together or not at all, and the events are handed to the
+ * relay once they have committed. Nobody has to remember either step.
  */
 export interface Outbox<DB> {
   /** Runs `work` in one transaction; the events it emits are written in that transaction, in one statement. */
