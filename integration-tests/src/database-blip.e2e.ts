@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaceOrderDocument, ShopApiError } from '@shop/sdk';
-import { createOrderableProducts, sagaInvariantViolations, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
+import { createOrderableProducts, sagaInvariantViolations, scrapeMetrics, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 const databaseUrl = process.env['DATABASE_URL'];
 
@@ -76,5 +76,10 @@ describe.skipIf(!databaseUrl)('database connections dropped during checkouts (ne
     expect(outcomes.filter((order) => order.status !== 'CONFIRMED').map((order) => `${order.id} ${order.status} ${order.cancellationReason}`)).toEqual([]);
     await settle(test, 30_000);
     expect(await sagaInvariantViolations(test)).toEqual([]);
+    // An event that met dropped connections was retried in place, never dead-lettered as a failing one.
+    for (const service of ['products', 'orders', 'payments'] as const) {
+      const metrics = await scrapeMetrics(test.supergraph[service]!.origin);
+      expect(metrics.value('shop_events_dead_lettered_total', {}), `${service} dead letters`).toBe(0);
+    }
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import {
   type Subscription,
 } from '@shop/events';
 import { Counter, runForEvent, type Logger, type Registry } from '@shop/observability';
+import { isDatabaseUnavailable } from '@shop/server';
 
 /** What a service does with each event type it cares about; other types on the subject are acknowledged and ignored. */
 export type EventHandlers = { [T in EventType]?: (event: DomainEventOf<T>, delivery: Delivery) => Promise<void> };
@@ -87,7 +88,14 @@ export function startConsumer(
       const handler = handlers[event.type] as ((event: unknown, delivery: Delivery) => Promise<void>) | undefined;
       await runForEvent(event.requestId, async () => {
         try {
-          if (handler) await handler(event, delivery);
+          if (handler) {
+            await retriedWhileDatabaseAway(
+              () => handler(event, delivery),
+              (attempt, reason) => {
+                if (attempt === 1) logger.warn({ durable, type: event.type, eventId: event.id, reason }, 'database unavailable; retrying the event in place');
+              },
+            );
+          }
           metrics.handled.inc({ durable, type: event.type, outcome: 'success' });
           logger.debug({ durable, type: event.type, eventId: event.id, deliveryCount: delivery.deliveryCount }, 'event handled');
         } catch (error) {
@@ -97,6 +105,28 @@ export function startConsumer(
       });
     },
   });
+}
+
+/**
+ * How long a handler is retried in place while its database is unreachable.
+ * A database restart or dropped connections are no fault of the event's: the
+ * delivery must not use up its bounded redeliveries (and be dead-lettered)
+ * on them. Short enough that a stop is not held up long.
+ */
+const DATABASE_OUTAGE_RETRY_MS = 10_000;
+
+async function retriedWhileDatabaseAway(run: () => Promise<void>, onRetry: (attempt: number, reason: string) => void): Promise<void> {
+  const giveUpAt = Date.now() + DATABASE_OUTAGE_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await run();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() >= giveUpAt) throw error;
+      onRetry(attempt, error instanceof Error ? error.message : String(error));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** attempt)));
+    }
+  }
 }
 
 /** A delivery's body, decoded once: the event, or why it can never be applied. */
