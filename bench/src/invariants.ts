@@ -1,11 +1,11 @@
 /**
  * The checkout saga's invariants at rest, read straight from a cluster's three
- * databases and the provider's `/_admin/charges`: the same rules as
- * `sagaInvariantViolations` in @shop/testing (which needs in-process handles),
- * plus those that only make sense at rest (nothing PENDING, nothing reserved,
- * outboxes drained, no idempotency key with two orders).
+ * databases and the provider's `/_admin/charges`: @shop/testing's
+ * `sagaViolations` at rest (nothing PENDING, nothing reserved), plus every
+ * outbox drained.
  */
 import pg from 'pg';
+import { sagaViolations, type SagaSnapshot, type Violation } from '@shop/testing';
 import type { Cluster, SubgraphName } from './cluster.js';
 
 /** application_name of the reader's connections. */
@@ -25,13 +25,9 @@ export function isQuiet(motion: Motion): boolean {
   return motion.pendingOrders + motion.pendingPayments + motion.reservedRows + motion.outboxBacklog + (motion.consumerBacklog ?? 0) === 0;
 }
 
-export interface Violation {
-  /** A short, stable name of the rule, for counting. */
-  rule: string;
-  detail: string;
-}
+export type { Violation };
 
-export interface SagaState {
+export interface SagaState extends SagaSnapshot {
   orders: { id: string; customer_id: string; status: string; cancellation_reason: string | null; total_amount: number; idempotency_key: string; created_at: Date }[];
   payments: { id: string; order_id: string; status: string; amount: number; failure_reason: string | null; attempts: number }[];
   products: { id: string; sku: string; stock_received: number; stock_available: number; stock_reserved: number; stock_sold: number }[];
@@ -140,74 +136,11 @@ export class SagaReader {
 
 /** Every rule the saga must satisfy at rest; [] when all hold. */
 export function violationsAtRest(state: SagaState): Violation[] {
-  const violations: Violation[] = [];
-  const add = (rule: string, detail: string) => violations.push({ rule, detail });
-  const paymentsByOrder = groupBy(state.payments, (payment) => payment.order_id);
-  const keptChargesByOrder = groupBy(
-    state.charges.filter((charge) => charge.status === 'succeeded'),
-    (charge) => charge.reference,
-  );
-  const reservationsByOrder = groupBy(state.reservations, (reservation) => reservation.order_id);
-  const orderIds = new Set(state.orders.map((order) => order.id));
-
-  for (const product of state.products) {
-    if (product.stock_available + product.stock_reserved + product.stock_sold !== product.stock_received) {
-      add(
-        'stock ledger unbalanced',
-        `product ${product.sku}: received ${product.stock_received} != available ${product.stock_available} + reserved ${product.stock_reserved} + sold ${product.stock_sold}`,
-      );
-    }
-    const open = state.reservations.filter((r) => r.product_id === product.id && r.status === 'RESERVED').reduce((sum, r) => sum + r.quantity, 0);
-    if (open !== product.stock_reserved) add('stock reserved != open reservations', `product ${product.sku}: reserved ${product.stock_reserved}, open reservations hold ${open}`);
-    if (product.stock_reserved !== 0) add('stock reserved at rest', `product ${product.sku}: ${product.stock_reserved} units still reserved`);
-  }
-
-  for (const order of state.orders) {
-    const payments = paymentsByOrder.get(order.id) ?? [];
-    const kept = keptChargesByOrder.get(order.id) ?? [];
-    const reserved = (reservationsByOrder.get(order.id) ?? []).filter((r) => r.status === 'RESERVED');
-    const label = `${order.status}${order.cancellation_reason ? ` (${order.cancellation_reason})` : ''} order ${order.id}`;
-    if (order.status === 'PENDING') add('order PENDING at rest', `order ${order.id} (created ${order.created_at.toISOString()})`);
-    if (reserved.length > 0) add('reservation RESERVED at rest', `${label}: ${reserved.length} reservation(s) neither sold nor released`);
-    if (order.status === 'CONFIRMED') {
-      const succeeded = payments.filter((payment) => payment.status === 'SUCCEEDED');
-      if (succeeded.length !== 1 || succeeded[0]!.amount !== order.total_amount) {
-        add('CONFIRMED without one succeeded payment of its total', `${label}: ${succeeded.length} SUCCEEDED payment(s) (${succeeded.map((p) => p.amount).join(', ')}), total ${order.total_amount}`);
-      }
-      if (kept.length !== 1 || kept[0]!.amount !== order.total_amount) {
-        add('CONFIRMED without exactly one kept charge of its total', `${label}: ${kept.length} kept charge(s) at the provider (${kept.map((c) => c.amount).join(', ')}), total ${order.total_amount}`);
-      }
-    }
-    if (order.status === 'CANCELLED') {
-      if (kept.length > 0) add('CANCELLED keeps a charge', `${label}: ${kept.length} unrefunded charge(s) of ${kept.map((c) => c.amount).join(', ')}`);
-      if (payments.some((payment) => payment.status === 'SUCCEEDED')) add('CANCELLED with a SUCCEEDED payment', `${label}: payment still SUCCEEDED`);
-    }
-  }
-  for (const payment of state.payments) {
-    if (payment.status === 'PENDING') add('payment PENDING at rest', `payment ${payment.id} of order ${payment.order_id} (attempts ${payment.attempts})`);
-  }
-  for (const [reference, kept] of keptChargesByOrder) {
-    if (!orderIds.has(reference)) add('kept charge without an order', `${kept.length} charge(s) for reference ${reference}`);
-  }
-  const byKey = groupBy(state.orders, (order) => `${order.customer_id}\u0000${order.idempotency_key}`);
-  for (const [key, orders] of byKey) {
-    if (orders.length > 1) add('idempotency key with two orders', `key ${key.replace('\u0000', ' / ')}: orders ${orders.map((order) => order.id).join(', ')}`);
-  }
+  const violations = sagaViolations(state, { atRest: true });
   for (const [subgraph, backlog] of Object.entries(state.outboxBacklog)) {
-    if (backlog > 0) add('outbox not drained', `${subgraph}: ${backlog} unpublished row(s)`);
+    if (backlog > 0) violations.push({ rule: 'outbox not drained', detail: `${subgraph}: ${backlog} unpublished row(s)` });
   }
   return violations;
-}
-
-export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const group = groups.get(k);
-    if (group) group.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
 }
 
 /** Counts by rule, most frequent first. */
