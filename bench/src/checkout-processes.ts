@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import type { CheckoutLevel } from './checkout.js';
 import { cpuDelta, natsServerAvailable, SERVICE_NAMES, startCluster, type Cluster, type CpuSnapshot, type ServiceName } from './cluster.js';
 import { createCatalog, graphql, ORDER_STATUS, PLACE_ORDER } from './http-client.js';
 import { READER_APPLICATION_NAME, SagaReader, countByRule, isQuiet, violationsAtRest } from './invariants.js';
@@ -25,23 +26,11 @@ const ORDER_TIMEOUT_MS = 130_000;
 
 type CpuParts = Record<ServiceName, number> & { postgres: number; nats: number };
 
-export interface ProcessesLevel {
-  concurrency: number;
-  ordersPlaced: number;
-  confirmed: number;
-  notConfirmed: number;
-  /** From the first placeOrder to the last order leaving PENDING as the clients saw it. */
-  wallSeconds: number;
-  confirmedPerSecond: number;
-  /** Server side: the order row's updated_at (written when it was confirmed) minus the moment placeOrder was sent. Same machine clock. */
-  timeToConfirmedP50Ms: number;
-  timeToConfirmedP99Ms: number;
+/** A checkout level (see CheckoutLevel), with each process's CPU. `timeToConfirmed*` is taken server side: the order row's updated_at (written when it was confirmed) minus the moment placeOrder was sent, one machine clock; `wallSeconds` runs from the first placeOrder to the last order leaving PENDING as the clients saw it. */
+export interface ProcessesLevel extends CheckoutLevel {
   /** As the polling client saw it: overshoots by up to one poll interval plus a poll's round trip. */
   observedTimeToConfirmedP50Ms: number;
   observedTimeToConfirmedP99Ms: number;
-  placeOrderP50Ms: number;
-  placeOrderP99Ms: number;
-  pollsPerSecond: number;
   /** CPU ms over the level's measurement window (load, then until the saga is at rest). */
   cpuMs: CpuParts;
   cpuMsTotal: number;
