@@ -12,6 +12,11 @@ export const WRITER_CLAIM_MS = 5_000;
 /** `claimed_until` of a row just written: claimed by its writer (database clock). */
 export const writerClaim = sql<Date>`now() + make_interval(secs => ${WRITER_CLAIM_MS / 1000})`;
 
+/** The outbox row of an event, claimed for its writer's relay or not. */
+export function outboxRow({ subject, envelope }: OutgoingEvent, options: { claimForWriter?: boolean } = {}) {
+  return { id: envelope.id, subject, envelope: JSON.stringify(envelope), claimed_until: options.claimForWriter ? writerClaim : null };
+}
+
 /**
  * Writes events to the outbox inside the caller's transaction, so they exist
  * if and only if the change they announce was committed. With `claimForWriter`
@@ -29,6 +34,6 @@ export async function appendToOutbox<DB extends OutboxTables>(
   /* appendToOutbox */
   await db
     .insertInto('outbox')
-    .values(events.map(({ subject, envelope }) => ({ id: envelope.id, subject, envelope: JSON.stringify(envelope), claimed_until: options.claimForWriter ? writerClaim : null })))
+    .values(events.map((event) => outboxRow(event, options)))
     .execute();
 }

@@ -1,7 +1,7 @@
 import { sql, type Compilable, type Kysely, type QueryCreator, type SelectQueryBuilder, type Transaction } from 'kysely';
 import type { OutgoingEvent } from '@shop/events';
 import { applyOnce } from './inbox.js';
-import { appendToOutbox, writerClaim } from './outbox.js';
+import { appendToOutbox, outboxRow, writerClaim } from './outbox.js';
 import type { OutboxTables } from './tables.js';
 
 /** Announces events from inside a unit of work; they are written when it commits. */
@@ -64,7 +64,7 @@ export function createOutbox<DB extends OutboxTables>(db: Kysely<DB>, committed:
     async writeWithEvents(write, events) {
       const outbox = db as unknown as Kysely<OutboxTables>;
       const withEvents = outbox.with('emitted', (qc) =>
-        qc.insertInto('outbox').values(events.map(({ subject, envelope }) => ({ id: envelope.id, subject, envelope: JSON.stringify(envelope), claimed_until: writerClaim }))),
+        qc.insertInto('outbox').values(events.map((event) => outboxRow(event, { claimForWriter: true }))),
       );
       const rows = await write(withEvents as unknown as QueryCreator<DB>).execute();
       if (events.length > 0) committed(events);
