@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SubgraphDatabase } from '@shop/database';
 import { migrations, type PaymentsDatabase } from '@shop/payments';
-import { createOrderableProducts, providerCharges, sagaInvariantViolations, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
+import { createOrderableProducts, providerCharges, sagaViolations, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 const databaseUrl = process.env['DATABASE_URL'];
 const natsUrl = process.env['NATS_URL'];
@@ -126,8 +126,15 @@ describe.skipIf(!databaseUrl || !natsUrl)('payments killed between the providerâ
 
   /** The saga invariants, reading payments through this test's own handle (payments runs in another process). */
   async function violations(): Promise<string[]> {
-    const supergraph = { products: test.supergraph.products, orders: test.supergraph.orders, payments: { database: paymentsDb }, paymentProvider: test.supergraph.paymentProvider };
-    return sagaInvariantViolations({ ...test, supergraph } as unknown as TestSupergraph);
+    const products = test.supergraph.products!.database.db;
+    const snapshot = {
+      products: await products.selectFrom('products').selectAll().execute(),
+      reservations: await products.selectFrom('stock_reservations').selectAll().execute(),
+      orders: await test.supergraph.orders!.database.db.selectFrom('orders').selectAll().execute(),
+      payments: await paymentsDb.db.selectFrom('payments').selectAll().execute(),
+      charges: await providerCharges(test),
+    };
+    return sagaViolations(snapshot).map((violation) => violation.detail);
   }
 
   it('refunds the charge when the order is cancelled while payments is down', async () => {
