@@ -15,11 +15,17 @@ import type { CheckoutLevel } from './checkout.js';
 import { cpuDelta, natsServerAvailable, SERVICE_NAMES, startCluster, type Cluster, type CpuSnapshot, type ServiceName } from './cluster.js';
 import { createCatalog, graphql, ORDER_STATUS, PLACE_ORDER } from './http-client.js';
 import { READER_APPLICATION_NAME, SagaReader, countByRule, isQuiet, violationsAtRest } from './invariants.js';
+import { OrderOutcomeWatcher } from './order-outcomes.js';
 
 export const PROCESS_LEVELS = [1, 10, 50, 200] as const;
 const PRODUCT_STOCK = 10_000_000;
 const PAYMENT_TOKEN = 'tok_visa';
-const WARMUP_ORDERS = 20;
+/** Discarded load before the first level, so that every level measures code the JIT has compiled. */
+const WARMUP_SECONDS = 5;
+const WARMUP_CUSTOMERS = 20;
+/** Following by events: how long to wait for an order's outcome event before asking the API, and then how often. */
+const EVENT_GRACE_MS = 10_000;
+const FALLBACK_POLL_MS = 1_000;
 /** Past the saga deadline (SAGA_DEADLINE_MS, 120 s default): an order PENDING this long is a bug. */
 const ORDER_TIMEOUT_MS = 130_000;
 
@@ -55,6 +61,8 @@ export interface ProcessesCheckoutResults {
     nats: string;
     durationSeconds: number;
     concurrencyLevels: readonly number[];
+    follow: 'events' | 'poll';
+    /** `poll`: the poll interval; `events`: the interval of the fallback polls after EVENT_GRACE_MS without an event. */
     pollIntervalMs: number;
     logLevel: string;
     products: number;
@@ -69,6 +77,14 @@ export interface ProcessesCheckoutResults {
 }
 
 const IDLE_SECONDS = 3;
+
+/**
+ * How a customer learns that its order left PENDING: `events` listens to the
+ * orders subgraph's OrderConfirmed/OrderCancelled on NATS (no polls; the
+ * API is asked only if no event came within EVENT_GRACE_MS), `poll` asks
+ * `order(id) { status }` every `pollMs`.
+ */
+export type FollowMode = { kind: 'events'; watcher: OrderOutcomeWatcher } | { kind: 'poll'; pollMs: number };
 
 interface Sample {
   orderId: string;
@@ -89,21 +105,46 @@ function percentile(samples: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
-async function placeAndFollow(url: string, token: string, productId: string, pollMs: number): Promise<Sample> {
+async function placeAndFollow(url: string, token: string, productId: string, follow: FollowMode): Promise<Sample> {
   const sentAt = Date.now();
   const start = performance.now();
   const { placeOrder } = await graphql<{ placeOrder: { id: string; status: string } }>(url, token, PLACE_ORDER, {
     input: { items: [{ productId, quantity: 1 }], paymentToken: PAYMENT_TOKEN, idempotencyKey: `bench-${randomUUID()}` },
   }, 60_000);
   const placeOrderMs = performance.now() - start;
+  const sample = { orderId: placeOrder.id, sentAt, placeOrderMs };
+  if (placeOrder.status !== 'PENDING') return { ...sample, observedMs: placeOrderMs, status: placeOrder.status, reason: null, polls: 0 };
+  if (follow.kind === 'events') {
+    const outcome = await follow.watcher.outcome(placeOrder.id, EVENT_GRACE_MS);
+    if (outcome) return { ...sample, observedMs: outcome.at - start, status: outcome.status, reason: outcome.reason, polls: 0 };
+  }
+  const pollMs = follow.kind === 'poll' ? follow.pollMs : FALLBACK_POLL_MS;
   for (let polls = 1; ; polls += 1) {
     await sleep(pollMs);
     const { order } = await graphql<{ order: { status: string; cancellationReason: string | null } | null }>(url, token, ORDER_STATUS, { id: placeOrder.id }, 60_000);
     if (!order) throw new Error(`order ${placeOrder.id} is not visible to the customer who placed it`);
     const observedMs = performance.now() - start;
-    if (order.status !== 'PENDING') return { orderId: placeOrder.id, sentAt, placeOrderMs, observedMs, status: order.status, reason: order.cancellationReason, polls };
+    if (order.status !== 'PENDING') return { ...sample, observedMs, status: order.status, reason: order.cancellationReason, polls };
     if (observedMs > ORDER_TIMEOUT_MS) throw new Error(`order ${placeOrder.id} still PENDING after ${ORDER_TIMEOUT_MS} ms`);
   }
+}
+
+/** `tokens.length` customers, each placing and following one order after another until `durationSeconds` have passed. */
+async function drive(url: string, tokens: readonly string[], productId: string, follow: FollowMode, durationSeconds: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  const until = performance.now() + durationSeconds * 1000;
+  let failure: unknown;
+  await Promise.all(
+    tokens.map(async (token) => {
+      try {
+        while (failure === undefined && performance.now() < until) samples.push(await placeAndFollow(url, token, productId, follow));
+      } catch (error) {
+        failure ??= error;
+      }
+    }),
+  );
+  if (failure !== undefined) throw failure;
+  return samples;
 }
 
 /** Until nothing is pending or reserved, every outbox is drained and JetStream's consumers have nothing in flight. */
@@ -119,25 +160,15 @@ function cpuParts(delta: CpuSnapshot): CpuParts {
   return { ...delta.services, postgres: delta.postgresBackends, nats: delta.nats ?? 0 };
 }
 
-async function runLevel(cluster: Cluster, reader: SagaReader, concurrency: number, durationSeconds: number, productId: string, pollMs: number): Promise<ProcessesLevel> {
+async function runLevel(cluster: Cluster, reader: SagaReader, concurrency: number, durationSeconds: number, productId: string, follow: FollowMode): Promise<ProcessesLevel> {
   const tokens = await Promise.all(Array.from({ length: concurrency }, (_, index) => cluster.token(`bench-${index}`, ['customer'])));
   await waitForRest(reader);
   const before = await cluster.cpu();
-  const samples: Sample[] = [];
   const start = performance.now();
-  const until = start + durationSeconds * 1000;
-  let failure: unknown;
-  await Promise.all(
-    tokens.map(async (token) => {
-      try {
-        while (failure === undefined && performance.now() < until) samples.push(await placeAndFollow(cluster.routerUrl, token, productId, pollMs));
-      } catch (error) {
-        failure ??= error;
-      }
-    }),
-  );
+  const samples = await drive(cluster.routerUrl, tokens, productId, follow, durationSeconds).catch((failure: unknown) => {
+    throw new Error(`Checkout at ${concurrency} concurrent customers failed: ${String(failure)}`, { cause: failure });
+  });
   const wallSeconds = (performance.now() - start) / 1000;
-  if (failure !== undefined) throw new Error(`Checkout at ${concurrency} concurrent customers failed: ${String(failure)}`, { cause: failure });
   // The saga's tail (OrderConfirmed → the reservation becomes a sale) belongs to these orders too.
   await waitForRest(reader);
   const after = await cluster.cpu();
@@ -209,8 +240,17 @@ export function processesTable(levels: readonly ProcessesLevel[]): string {
  * nats-server when the binary is there (its CPU is then this run's alone),
  * else `natsUrl` (the whole server's CPU is counted).
  */
-export async function runCheckoutProcesses(options: { durationSeconds: number; databaseUrl: string; natsUrl: string; levels?: readonly number[]; pollMs?: number }): Promise<ProcessesCheckoutResults> {
+export async function runCheckoutProcesses(options: {
+  durationSeconds: number;
+  databaseUrl: string;
+  natsUrl: string;
+  levels?: readonly number[];
+  /** `events` (default): customers follow their orders through the orders events on NATS; `poll`: through `order(id)` every `pollMs`. */
+  follow?: 'events' | 'poll';
+  pollMs?: number;
+}): Promise<ProcessesCheckoutResults> {
   const levels = options.levels ?? PROCESS_LEVELS;
+  const followKind = options.follow ?? 'events';
   const pollMs = options.pollMs ?? 200;
   const logLevel = process.env['BENCH_LOG_LEVEL'] ?? 'info';
   const privateNats = natsServerAvailable && process.env['BENCH_NATS'] !== 'shared';
@@ -222,6 +262,8 @@ export async function runCheckoutProcesses(options: { durationSeconds: number; d
     log: (line) => console.error(`cluster: ${line}`),
   });
   const reader = new SagaReader(cluster);
+  const watcher = followKind === 'events' ? await OrderOutcomeWatcher.start(cluster.natsUrl, cluster.namespace) : undefined;
+  const follow: FollowMode = watcher ? { kind: 'events', watcher } : { kind: 'poll', pollMs };
   try {
     const context: ProcessesCheckoutResults['context'] = {
       deployment: 'processes',
@@ -229,7 +271,8 @@ export async function runCheckoutProcesses(options: { durationSeconds: number; d
       nats: privateNats ? 'private nats-server (this run only)' : `${new URL(options.natsUrl).host} (shared; its whole CPU is counted)`,
       durationSeconds: options.durationSeconds,
       concurrencyLevels: levels,
-      pollIntervalMs: pollMs,
+      follow: followKind,
+      pollIntervalMs: followKind === 'poll' ? pollMs : FALLBACK_POLL_MS,
       logLevel,
       products: 1,
       stockPerProduct: PRODUCT_STOCK,
@@ -239,17 +282,22 @@ export async function runCheckoutProcesses(options: { durationSeconds: number; d
     };
     console.log(
       `\nCheckout saga, one process per service (${SERVICE_NAMES.join(', ')}), on ${context.database} and ${context.nats}; services log at ${logLevel} to files.\n` +
-        `The load generator is this process: each customer places an order (1 line, quantity 1, ${PAYMENT_TOKEN}, all for ONE product) and polls ` +
-        `\`order(id) { status }\` every ${pollMs} ms until it leaves PENDING, then places the next, for ${options.durationSeconds} s per level.\n` +
-        `Time to CONFIRMED is server side (the order row's updated_at minus the moment placeOrder was sent, one machine clock); "observed" is what the ` +
-        `polling client saw (overshoots by up to ${pollMs} ms + a poll's round trip). CPU is read from /proc for each process over the level, from just ` +
+        `The load generator is this process: each customer places an order (1 line, quantity 1, ${PAYMENT_TOKEN}, all for ONE product) and ` +
+        (follow.kind === 'events'
+          ? `waits for its OrderConfirmed or OrderCancelled event on NATS (a plain subscription to the orders subjects, as a live status would tell it; ` +
+            `\`order(id) { status }\` is asked only if no event came within ${EVENT_GRACE_MS / 1000} s)`
+          : `polls \`order(id) { status }\` every ${pollMs} ms until it leaves PENDING`) +
+        `, then places the next, for ${options.durationSeconds} s per level, after ${WARMUP_SECONDS} s of discarded warm-up at ${WARMUP_CUSTOMERS} customers.\n` +
+        `Time to CONFIRMED is server side (the order row's updated_at minus the moment placeOrder was sent, one machine clock); "observed" is when the ` +
+        (follow.kind === 'events' ? `client received the event. ` : `polling client saw it (overshoots by up to ${pollMs} ms + a poll's round trip). `) +
+        `CPU is read from /proc for each process over the level, from just ` +
         `before the first order to the moment the saga is at rest again (no PENDING order or payment, outboxes drained, no JetStream message in flight); ` +
-        `Postgres = the backends of this run's databases, NATS = nats-server. The polls are part of the load the services serve, so their cost is in the ` +
+        `Postgres = the backends of this run's databases, NATS = nats-server. Polls, if any, are part of the load the services serve, so their cost is in the ` +
         `router's and orders' figures. The load generator's own CPU is the "driver" column and is in no other figure.`,
     );
     const [product] = await createCatalog(cluster, [{ sku: `BENCH-${Date.now().toString(36)}`, name: 'Bench product', amount: 1_000, stock: PRODUCT_STOCK }]);
-    const warmupToken = await cluster.token('bench-warmup', ['customer']);
-    for (let index = 0; index < WARMUP_ORDERS; index += 1) await placeAndFollow(cluster.routerUrl, warmupToken, product!.id, 50);
+    const warmupTokens = await Promise.all(Array.from({ length: WARMUP_CUSTOMERS }, (_, index) => cluster.token(`bench-warmup-${index}`, ['customer'])));
+    await drive(cluster.routerUrl, warmupTokens, product!.id, follow, WARMUP_SECONDS);
 
     await waitForRest(reader);
     const idleBefore = await cluster.cpu();
@@ -263,7 +311,7 @@ export async function runCheckoutProcesses(options: { durationSeconds: number; d
     const results: ProcessesLevel[] = [];
     for (const concurrency of levels) {
       console.error(`load: checkout (processes), ${concurrency} concurrent customer${concurrency === 1 ? '' : 's'}…`);
-      const level = await runLevel(cluster, reader, concurrency, options.durationSeconds, product!.id, pollMs);
+      const level = await runLevel(cluster, reader, concurrency, options.durationSeconds, product!.id, follow);
       results.push(level);
       if (Object.keys(level.violations).length > 0) console.error(`  invariants violated after this level: ${JSON.stringify(level.violations)}`);
     }
@@ -285,6 +333,7 @@ export async function runCheckoutProcesses(options: { durationSeconds: number; d
     for (const exit of cluster.unexpectedExits()) console.error(`warning: ${exit.name} exited on its own during the bench (code ${exit.code}, signal ${exit.signal})`);
     return { context, levels: results, idleCpuMsPerSecond };
   } finally {
+    await watcher?.close();
     await reader.close();
     await cluster.stop();
   }

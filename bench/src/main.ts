@@ -31,7 +31,14 @@ function deploymentFromEnv(value: string | undefined): 'in-process' | 'processes
   return value;
 }
 
-/** BENCH_POLL_MS: how often a customer of the processes checkout asks for its order's status (default 200). */
+/** BENCH_FOLLOW=events|poll: how a customer of the processes checkout learns its order's outcome (default events: the orders events on NATS). */
+function followFromEnv(value: string | undefined): 'events' | 'poll' {
+  if (value === undefined || value === '') return 'events';
+  if (value !== 'events' && value !== 'poll') throw new Error(`BENCH_FOLLOW must be events or poll, got "${value}"`);
+  return value;
+}
+
+/** BENCH_POLL_MS: with BENCH_FOLLOW=poll, how often a customer of the processes checkout asks for its order's status (default 200). */
 function pollIntervalFromEnv(value: string | undefined): number {
   if (value === undefined || value === '') return 200;
   const ms = Number(value);
@@ -299,6 +306,7 @@ async function main(): Promise<void> {
         durationSeconds: DURATION_SECONDS,
         databaseUrl: process.env['DATABASE_URL']!,
         natsUrl: process.env['NATS_URL']!,
+        follow: followFromEnv(process.env['BENCH_FOLLOW']),
         pollMs: pollIntervalFromEnv(process.env['BENCH_POLL_MS']),
         ...(levels ? { levels } : {}),
       });
