@@ -17,22 +17,22 @@
 FROM node:20.20.2-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY apps/launcher/package.json apps/launcher/
 COPY bench/package.json bench/
 COPY integration-tests/package.json integration-tests/
 COPY packages/database/package.json packages/database/
 COPY packages/events/package.json packages/events/
-COPY packages/launcher/package.json packages/launcher/
 COPY packages/observability/package.json packages/observability/
 COPY packages/outbox/package.json packages/outbox/
 COPY packages/payment-provider/package.json packages/payment-provider/
 COPY packages/server/package.json packages/server/
-COPY packages/testing/package.json packages/testing/
 COPY router/package.json router/
 COPY schema/package.json schema/
 COPY sdk/package.json sdk/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/payments/package.json subgraphs/payments/
 COPY subgraphs/products/package.json subgraphs/products/
+COPY testing/package.json testing/
 RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm ci --omit=dev --no-audit --no-fund
 
@@ -44,9 +44,11 @@ WORKDIR /app
 # node_modules (with the workspace links) and the manifests from deps.
 COPY --from=deps /app ./
 COPY tsconfig.base.json ./
-# What the services import at run time: the shared packages, the subgraphs,
-# the router, the composed supergraph (schema/) and the persisted-documents
-# manifest the router reads (sdk/). Tests, bench and docs stay out.
+# What the services import at run time: the launcher (apps/), the shared
+# packages, the subgraphs, the router, the composed supergraph (schema/) and
+# the persisted-documents manifest the router reads (sdk/). Tests, the test
+# harness (testing/), bench and docs stay out.
+COPY apps apps
 COPY packages packages
 COPY subgraphs subgraphs
 COPY router router
@@ -66,4 +68,4 @@ EXPOSE 4000 4001 4002 4003 4010 9464
 # per service, the card provider simulator's included.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "const names = (process.env.SERVICES || 'router').split(',').map((name) => name.trim()); const service = names.includes('router') ? 'router' : names[0]; const [variable, fallback] = { router: ['ROUTER_PORT', 4000], products: ['PRODUCTS_PORT', 4001], orders: ['ORDERS_PORT', 4002], payments: ['PAYMENTS_PORT', 4003], 'payment-provider': ['PAYMENT_PROVIDER_PORT', 4010] }[service] || ['ROUTER_PORT', 4000]; fetch(`http://127.0.0.1:${process.env[variable] || fallback}/ready`, { signal: AbortSignal.timeout(4000) }).then((response) => process.exit(response.ok ? 0 : 1), () => process.exit(1));"]
-CMD ["node", "--import", "tsx", "packages/launcher/src/main.ts"]
+CMD ["node", "--import", "tsx", "apps/launcher/src/main.ts"]

@@ -20,7 +20,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{packages,subgraphs,router,schema,sdk}/**/src/**/*.test.ts', 'schema/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: ['{apps,packages,subgraphs,router,schema,sdk,testing}/**/src/**/*.test.ts', 'schema/**/*.test.ts', 'deploy/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'shop-smoke-'));
 const ports = { ROUTER_PORT: '4100', PRODUCTS_PORT: '4101', ORDERS_PORT: '4102', PAYMENTS_PORT: '4103', PAYMENT_PROVIDER_PORT: '4110' };
-const child = spawn('node_modules/.bin/tsx', ['packages/launcher/src/main.ts'], {
+const child = spawn('node_modules/.bin/tsx', ['apps/launcher/src/main.ts'], {
   env: { ...process.env, DATABASE_URL: '', NATS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...ports },
   stdio: ['ignore', 'pipe', 'inherit'],
   detached: true,

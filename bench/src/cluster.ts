@@ -2,7 +2,7 @@
  * The supergraph as separate processes on Postgres + NATS JetStream, the way it
  * is deployed: the card provider simulator, products, orders, payments and the
  * router, each a child process of its own (`node --import tsx
- * packages/launcher/src/main.ts` with SERVICES=<name>), on free ports, with
+ * apps/launcher/src/main.ts` with SERVICES=<name>), on free ports, with
  * databases and a NATS namespace unique to this run, one JWT secret and one
  * secret per subgraph. Logs go to files under a temp dir.
  *
@@ -32,7 +32,7 @@ export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 export type ProcessName = ServiceName | 'nats' | 'postgres';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const LAUNCHER_MAIN = join(REPO_ROOT, 'packages/launcher/src/main.ts');
+const LAUNCHER_MAIN = join(REPO_ROOT, 'apps/launcher/src/main.ts');
 export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
 export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
@@ -146,7 +146,7 @@ async function tail(file: string, lines = 40): Promise<string> {
 
 /** Whether the payment provider's code reads a data dir (another change adds it); checked in its source. */
 async function providerSupportsDataDir(): Promise<boolean> {
-  const sources = ['packages/payment-provider/src/main.ts', 'packages/payment-provider/src/simulator.ts', 'packages/launcher/src/config.ts', 'packages/launcher/src/supergraph.ts'];
+  const sources = ['packages/payment-provider/src/main.ts', 'packages/payment-provider/src/simulator.ts', 'apps/launcher/src/config.ts', 'apps/launcher/src/supergraph.ts'];
   for (const source of sources) {
     const text = await readFile(join(REPO_ROOT, source), 'utf8').catch(() => '');
     if (text.includes('PAYMENT_PROVIDER_DATA_DIR')) return true;

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { LAUNCHER_ENV_NAMES, launcherConfigFromEnv, SERVICE_NAMES, type ServiceName } from '../../packages/launcher/src/config.js';
+import { LAUNCHER_ENV_NAMES, launcherConfigFromEnv, SERVICE_NAMES, type ServiceName } from '../../apps/launcher/src/config.js';
 import { ROUTER_ENV_NAMES, routerConfigFromEnv } from '../../router/src/config.js';
 import { SUBGRAPHS } from '../../schema/src/index.js';
 
@@ -222,16 +222,16 @@ function envNamesReadIn(files: string[]): Set<string> {
   return names;
 }
 
-/** The TypeScript the services run: sources of packages, subgraphs and router, without tests and test helpers. */
+/** The TypeScript the services run: sources of apps, packages, subgraphs and router, without tests and test helpers. */
 function runtimeSourceFiles(): string[] {
-  const roots = ['router/src', ...['packages', 'subgraphs'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((name) => `${dir}/${name}/src`))];
+  const roots = ['router/src', ...['apps', 'packages', 'subgraphs'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((name) => `${dir}/${name}/src`))];
   const files: string[] = [];
   const walk = (dir: string) => {
     if (!exists(dir)) return;
     for (const name of readdirSync(join(ROOT, dir))) {
       const path = `${dir}/${name}`;
       if (statSync(join(ROOT, path)).isDirectory()) {
-        if (!['__tests__', '__generated__', 'testing'].includes(name) && !path.startsWith('packages/testing')) walk(path);
+        if (!['__tests__', '__generated__', 'testing'].includes(name)) walk(path);
       } else if (path.endsWith('.ts') && !path.endsWith('.test.ts')) files.push(path);
     }
   };
@@ -244,7 +244,7 @@ function knownEnvNamesFor(name: string): Set<string> {
   const command = service(name).command;
   const entry = (Array.isArray(command) ? command : (command ?? '').split(/\s+/)).find((word) => word.endsWith('.ts'));
   const runtime = runtimeSourceFiles();
-  if (!entry || entry === 'packages/launcher/src/main.ts') {
+  if (!entry || entry === 'apps/launcher/src/main.ts') {
     return new Set([...LAUNCHER_ENV_NAMES, ...ROUTER_ENV_NAMES, ...envNamesReadIn(runtime)]);
   }
   // A standalone entry point (the card provider simulator): what it reads, plus LOG_LEVEL through the shared logger.
@@ -423,7 +423,7 @@ describe('Dockerfile', () => {
   });
 
   it('keeps node_modules, local data, .git and .env files out of the build context', () => {
-    for (const path of ['node_modules/yaml', 'packages/launcher/node_modules', '.data/pglite', '.git/HEAD', '.env', 'deploy/.env']) {
+    for (const path of ['node_modules/yaml', 'apps/launcher/node_modules', '.data/pglite', '.git/HEAD', '.env', 'deploy/.env']) {
       expect(dockerignored(path), path).toBe(true);
     }
   });
@@ -433,9 +433,9 @@ describe('Dockerfile', () => {
     const runtime = dockerfile.slice(start);
     expect(runtime.find((i) => i.keyword === 'USER')?.args).toBe('node');
     expect(runtimeStageEnvironment()).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
-    expect(JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args)).toEqual(['node', '--import', 'tsx', 'packages/launcher/src/main.ts']);
+    expect(JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args)).toEqual(['node', '--import', 'tsx', 'apps/launcher/src/main.ts']);
     // tsx runs the TypeScript at start, so an install without dev dependencies must still have it.
-    const launcher = JSON.parse(read('packages/launcher/package.json')) as { dependencies: Record<string, string> };
+    const launcher = JSON.parse(read('apps/launcher/package.json')) as { dependencies: Record<string, string> };
     expect(launcher.dependencies['tsx']).toBeDefined();
   });
 

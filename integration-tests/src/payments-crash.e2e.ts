@@ -46,7 +46,7 @@ describe.skipIf(!databaseUrl || !natsUrl)('payments killed between the providerâ
   async function startPaymentsProcess(): Promise<void> {
     const url = new URL(databaseUrl!);
     url.pathname = `/${prefix}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/launcher/src/main.ts'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/launcher/src/main.ts'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env['PATH'],

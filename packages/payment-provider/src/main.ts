@@ -17,7 +17,7 @@ if (!/^\d+$/.test(rawPort) || port > 65_535) {
   process.exit(1);
 }
 const host = process.env['HOST'] ?? '127.0.0.1';
-// The launcher reads the same two variables the same way (packages/launcher/src/config.ts).
+// The launcher reads the same two variables the same way (apps/launcher/src/config.ts).
 const configuredDataDir = process.env['PAYMENT_PROVIDER_DATA_DIR'];
 if (configuredDataDir !== undefined && configuredDataDir.trim() === '') {
   console.error('PAYMENT_PROVIDER_DATA_DIR must name a folder when set, got an empty value');
