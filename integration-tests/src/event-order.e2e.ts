@@ -45,7 +45,7 @@ describe('products: one order’s events in any order', () => {
     const [product] = await createOrderableProducts(test, 1, { stock: 5 });
     const orderId = randomUUID();
     const { db } = test.supergraph.products!.database;
-    await deliver(stockEventHandlers(createOutbox(db, () => undefined)), DELIVERIES[deliveries](pairOf(orderId, product!.id)));
+    await deliver(stockEventHandlers(db, createOutbox(db, () => undefined)), DELIVERIES[deliveries](pairOf(orderId, product!.id)));
     const stock = await db.selectFrom('products').select(['stock_available', 'stock_reserved', 'stock_sold']).where('id', '=', product!.id).executeTakeFirstOrThrow();
     const reservations = await db.selectFrom('stock_reservations').select(['quantity', 'status']).where('order_id', '=', orderId).execute();
     const emitted = await db.selectFrom('outbox').select('envelope').execute();
@@ -84,6 +84,36 @@ describe('products: one order’s events in any order', () => {
     const reversed = await endState(pair, 'reversed, twice');
     expect(inOrder.stock).toEqual({ stock_available: 3, stock_reserved: 0, stock_sold: 2 });
     expect(reversed).toEqual(inOrder);
+  });
+});
+
+describe('products: an OrderPlaced the stock cannot cover, delivered again', () => {
+  it('is rejected once: its lines stay REJECTED and a redelivery after a restock reserves nothing', async () => {
+    const [product] = await createOrderableProducts(test, 1, { stock: 1 });
+    const orderId = randomUUID();
+    const { db } = test.supergraph.products!.database;
+    const handlers = stockEventHandlers(db, createOutbox(db, () => undefined));
+    const placed = event('OrderPlaced', orderId, {
+      orderId,
+      customerId: 'alice',
+      items: [{ productId: product!.id, quantity: 2, unitPrice: { amount: 500, currency: 'EUR' } }],
+      total: { amount: 1000, currency: 'EUR' },
+      paymentToken: 'tok_visa',
+    });
+    await deliver(handlers, [placed]);
+    // Restocked before the redelivery: the order was already refused, and stays so.
+    await db.updateTable('products').set((eb) => ({ stock_available: eb('stock_available', '+', 5), stock_received: eb('stock_received', '+', 5) })).where('id', '=', product!.id).execute();
+    await deliver(handlers, [placed, placed]);
+
+    const stock = await db.selectFrom('products').select(['stock_available', 'stock_reserved']).where('id', '=', product!.id).executeTakeFirstOrThrow();
+    expect(stock).toEqual({ stock_available: 6, stock_reserved: 0 });
+    const reservations = await db.selectFrom('stock_reservations').select(['quantity', 'status']).where('order_id', '=', orderId).execute();
+    expect(reservations).toEqual([{ quantity: 2, status: 'REJECTED' }]);
+    const announced = (await db.selectFrom('outbox').select('envelope').execute())
+      .map(({ envelope }) => (typeof envelope === 'string' ? (JSON.parse(envelope) as typeof envelope) : envelope))
+      .filter((envelope) => envelope.aggregateId === orderId)
+      .map((envelope) => envelope.type);
+    expect(announced).toEqual(['StockRejected']);
   });
 });
 

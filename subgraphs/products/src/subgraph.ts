@@ -46,7 +46,7 @@ export async function startProductsSubgraph({
     metrics,
     ...tuning,
     consumers: (notifyOutbox) => [
-      { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(createOutbox(db, notifyOutbox)) },
+      { durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(db, createOutbox(db, notifyOutbox)) },
     ],
   });
   const writes = { db, outbox: createOutbox(db, messaging.notifyOutbox) };

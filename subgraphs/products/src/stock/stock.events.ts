@@ -1,10 +1,8 @@
+import type { Kysely } from 'kysely';
 import { createEvent, type DomainEventOf } from '@shop/events';
 import type { EventHandlers, Outbox } from '@shop/outbox';
 import type { ProductsDatabase } from '../product/product.table.js';
-import { findOrderOutcome, insertReservations, reserveStock, settleOrder } from './stock.repository.js';
-
-/** Inbox name of this consumer: one record per applied event. */
-const CONSUMER = 'products';
+import { findOrderOnRecord, insertReservations, reservationRows, reserveStock, settleOrder } from './stock.repository.js';
 
 class OutOfStock extends Error {
   constructor(readonly productId: string) {
@@ -21,21 +19,18 @@ class OutOfStock extends Error {
  * relay that published a newer row while an older one's lease ran), so each
  * outcome is remembered, and OrderPlaced applies the outcome it finds: a
  * cancelled order's late OrderPlaced holds nothing and asks for no payment.
- * A duplicate changes nothing: OrderPlaced is recorded in the inbox, and an
+ * A duplicate changes nothing, with no inbox record: once an OrderPlaced was
+ * handled its lines are on record (reserved, released or rejected), and an
  * outcome only moves lines still RESERVED.
  */
-export function stockEventHandlers(outbox: Outbox<ProductsDatabase>): EventHandlers {
+export function stockEventHandlers(db: Kysely<ProductsDatabase>, outbox: Outbox<ProductsDatabase>): EventHandlers {
   return {
     OrderPlaced: (event) => reserveForOrder(outbox, event),
-    // Outcomes need no inbox record: the first outcome recorded stays, and only
-    // RESERVED lines move, so a duplicate finds nothing to do.
     async OrderConfirmed(event) {
-      const { orderId } = event.data;
-      await outbox.transaction((trx) => settleOrder(trx, orderId, 'CONFIRMED', new Date()));
+      await settleOrder(db, event.data.orderId, 'CONFIRMED', new Date());
     },
     async OrderCancelled(event) {
-      const { orderId } = event.data;
-      await outbox.transaction((trx) => settleOrder(trx, orderId, 'CANCELLED', new Date()));
+      await settleOrder(db, event.data.orderId, 'CANCELLED', new Date());
     },
   };
 }
@@ -46,8 +41,9 @@ async function reserveForOrder(outbox: Outbox<ProductsDatabase>, event: DomainEv
   // Lock product rows in id order so concurrent reservations cannot deadlock.
   const lines = [...items].sort((a, b) => a.productId.localeCompare(b.productId));
   try {
-    await outbox.applyOnce(CONSUMER, event.id, async (trx, emit) => {
-      const outcome = await findOrderOutcome(trx, orderId);
+    await outbox.transaction(async (trx, emit) => {
+      const { outcome, linesOnRecord } = await findOrderOnRecord(trx, orderId);
+      if (linesOnRecord) return; // handled before: a duplicate
       if (outcome === 'CANCELLED') {
         // Cancelled before its lines got here: the lines are on record, no unit moves, nothing is charged.
         await insertReservations(trx, orderId, lines, 'RELEASED', now);
@@ -64,9 +60,11 @@ async function reserveForOrder(outbox: Outbox<ProductsDatabase>, event: DomainEv
     });
   } catch (error) {
     if (!(error instanceof OutOfStock)) throw error;
-    // The reservation rolled back whole; record the rejection instead.
-    await outbox.applyOnce(CONSUMER, event.id, async (_trx, emit) => {
-      emit(createEvent('StockRejected', orderId, { orderId, unavailableProductIds: [error.productId] }, now));
-    });
+    // The reservation rolled back whole; record the lines as rejected and say so, in one statement.
+    // A duplicate handled meanwhile makes the insert fail on the lines' key, and this delivery is retried as a no-op.
+    await outbox.writeWithEvents(
+      (qc) => qc.insertInto('stock_reservations').values(reservationRows(orderId, lines, 'REJECTED', now)).returning('order_id'),
+      [createEvent('StockRejected', orderId, { orderId, unavailableProductIds: [error.productId] }, now)],
+    );
   }
 }

@@ -1,8 +1,14 @@
-import type { ColumnType, Selectable } from 'kysely';
+import type { ColumnType } from 'kysely';
 
-export type ReservationStatus = 'RESERVED' | 'SOLD' | 'RELEASED';
+/**
+ * RESERVED: units held for a pending order; SOLD / RELEASED: the order was
+ * confirmed / cancelled (RELEASED also records the lines of an order
+ * cancelled before they arrived: no unit moved); REJECTED: the stock could
+ * not cover the order, no unit moved.
+ */
+export type ReservationStatus = 'RESERVED' | 'SOLD' | 'RELEASED' | 'REJECTED';
 
-/** Units held for an order: reserved at checkout, then sold or released. */
+/** One line of an order as products holds it. Its key (order, product) makes an order's lines arrive once. */
 export interface StockReservationTable {
   order_id: string;
   product_id: string;
@@ -11,8 +17,6 @@ export interface StockReservationTable {
   created_at: ColumnType<Date, Date, never>;
   updated_at: Date;
 }
-
-export type StockReservationRow = Selectable<StockReservationTable>;
 
 export type OrderOutcome = 'CONFIRMED' | 'CANCELLED';
 
