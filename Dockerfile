@@ -22,10 +22,11 @@ COPY bench/package.json bench/
 COPY integration-tests/package.json integration-tests/
 COPY packages/database/package.json packages/database/
 COPY packages/events/package.json packages/events/
+COPY packages/graphql/package.json packages/graphql/
 COPY packages/observability/package.json packages/observability/
 COPY packages/outbox/package.json packages/outbox/
 COPY packages/payment-provider/package.json packages/payment-provider/
-COPY packages/server/package.json packages/server/
+COPY packages/runtime/package.json packages/runtime/
 COPY router/package.json router/
 COPY schema/package.json schema/
 COPY sdk/package.json sdk/

@@ -31,8 +31,8 @@ export async function buildScenarios(test: TestSupergraph): Promise<Scenario[]> 
   if (!ordersUrl) throw new Error('The bench needs the orders subgraph');
   const json = { 'content-type': 'application/json' };
   const routerHeaders = { ...json, authorization: `Bearer ${await test.token('admin', ['admin'])}` };
-  // The identity the router would forward after verifying an admin token (viewerToHeaders in @shop/server).
-  // The router also authenticates itself to the subgraph (SUBGRAPH_SECRET_HEADER in @shop/server).
+  // The identity the router would forward after verifying an admin token (viewerToHeaders in @shop/graphql).
+  // The router also authenticates itself to the subgraph (SUBGRAPH_SECRET_HEADER in @shop/graphql).
   const subgraphHeaders = { ...json, 'x-shop-user-id': 'admin', 'x-shop-user-roles': 'admin', 'x-shop-subgraph-secret': test.subgraphSecret('orders') };
   const scenario = (target: Target, url: string, headers: Record<string, string>, query: string) =>
     PAGE_SIZES.map((first): Scenario => ({ target, first, url, headers, body: JSON.stringify({ query, variables: { first } }) }));

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose';
 import { GraphQLError } from 'graphql';
-import { ANONYMOUS, ErrorCode, parseRoles, type Role, type Viewer } from '@shop/server';
+import { ANONYMOUS, ErrorCode, parseRoles, type Role, type Viewer } from '@shop/graphql';
 import type { JwtConfig } from './config.js';
 
 export type TokenVerifier = (authorization: string | undefined) => Promise<Viewer>;

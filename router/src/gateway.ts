@@ -4,7 +4,7 @@ import { isBrokenCircuitError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
-import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/server';
+import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/graphql';
 import { createSubgraphFetcher, createSubgraphMetrics, type SubgraphResilience } from './subgraph-fetcher.js';
 
 export interface RouterContext {

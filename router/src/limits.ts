@@ -9,7 +9,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-import { ErrorCode } from '@shop/server';
+import { ErrorCode } from '@shop/graphql';
 
 /** Limits on what one operation may ask for; every rejection happens before any subgraph is called. */
 export interface OperationLimits {

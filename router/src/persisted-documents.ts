@@ -37,7 +37,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
 
 /**
  * The SDK's manifest, found beside the router in this repository (the router

@@ -4,8 +4,9 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
-import { listen, maskUnexpectedErrors, mountMetrics, mountProbes, requestTelemetryPlugin, type ListeningServer, type Logger } from '@shop/server';
+import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
+import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
+import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
 import { createTokenVerifier } from './auth.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';

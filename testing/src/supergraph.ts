@@ -4,7 +4,8 @@ import { startSupergraph, type LauncherConfig, type RunningSupergraph } from '@s
 import { DEFAULT_RETENTION } from '@shop/outbox';
 import { DEFAULT_LIMITS, DEFAULT_SUBGRAPH_RESILIENCE, DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, DEVELOPMENT_JWT_SECRET, signDevelopmentToken, type RouterConfig } from '@shop/router';
 import { createClient, type ShopClient } from '@shop/sdk';
-import { createLogger, type Logger, type Role } from '@shop/server';
+import type { Role } from '@shop/graphql';
+import { createLogger, type Logger } from '@shop/observability';
 import { testDatabaseConfig, testEventsConfig } from './database.js';
 
 export interface TestSupergraph {

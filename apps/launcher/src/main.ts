@@ -4,7 +4,8 @@
  * database. SERVICES=products (for example) runs only that service.
  */
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
-import { createLogger, stopOnSignals } from '@shop/server';
+import { createLogger } from '@shop/observability';
+import { stopOnSignals } from '@shop/runtime';
 import { launcherConfigFromEnv } from './config.js';
 import { startSupergraph } from './supergraph.js';
 

@@ -6,7 +6,7 @@ import { startPaymentProvider } from '@shop/payment-provider';
 import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
 import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
 import { startRouter, type RunningRouter } from '@shop/router';
-import type { Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
 import type { SubgraphName } from '@shop/schema';
 import { isSubgraph, SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
 

@@ -9,7 +9,7 @@ import {
   type Subscription,
 } from '@shop/events';
 import { Counter, runForEvent, type Logger, type Registry } from '@shop/observability';
-import { isDatabaseUnavailable } from '@shop/server';
+import { isDatabaseUnavailable } from '@shop/database';
 
 /** What a service does with each event type it cares about; other types on the subject are acknowledged and ignored. */
 export type EventHandlers = { [T in EventType]?: (event: DomainEventOf<T>, delivery: Delivery) => Promise<void> };

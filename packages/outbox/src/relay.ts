@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { EventEnvelope, EventTransport, OutgoingEvent } from '@shop/events';
-import type { Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
 import type { OutboxTables } from './tables.js';
 
 export interface OutboxRelayOptions {

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from '@shop/observability';
-import { runPeriodically } from '@shop/server';
+import { runPeriodically } from '@shop/runtime';
 import type { OutboxTables } from './tables.js';
 
 export interface RetentionOptions {

@@ -6,7 +6,8 @@
  * Once listening it logs `url` (a JSON line on stdout): with port 0 that is how a caller finds it.
  */
 import { join } from 'node:path';
-import { createLogger, stopOnSignals } from '@shop/server';
+import { createLogger } from '@shop/observability';
+import { stopOnSignals } from '@shop/runtime';
 import { startPaymentProvider } from './simulator.js';
 
 const logger = createLogger('payment-provider');

@@ -14,8 +14,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { createMetricsRegistry } from '@shop/observability';
-import { listen, mountProbes, type Logger } from '@shop/server';
+import { createMetricsRegistry, type Logger } from '@shop/observability';
+import { listen, mountProbes } from '@shop/runtime';
 import { memoryStore, openJournal, type EntryStore } from './journal.js';
 import { Ledger, parseLedgerEntry, type ChargeRecord, type LedgerChange } from './ledger.js';
 

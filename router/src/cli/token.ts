@@ -4,7 +4,7 @@
  *   npm run token -- --sub root --role admin --role customer --expires 1h
  */
 import { parseArgs } from 'node:util';
-import { parseRoles } from '@shop/server';
+import { parseRoles } from '@shop/graphql';
 import { signDevelopmentToken } from '../auth.js';
 import { routerConfigFromEnv } from '../config.js';
 

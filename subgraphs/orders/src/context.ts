@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Viewer } from '@shop/server';
+import type { Viewer } from '@shop/graphql';
 import { createOrderLoaders, type OrderLoaders } from './order/order.loaders.js';
 import type { WriteDeps } from './order/order.service.js';
 import type { OrdersDatabase } from './order/order.table.js';

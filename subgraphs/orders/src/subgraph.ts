@@ -4,7 +4,7 @@ import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import { EVENT_CATALOGUE, type EventTransport } from '@shop/events';
 import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createMetricsRegistry } from '@shop/observability';
-import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
+import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/graphql';
 import { catalogEventHandlers } from './catalog/catalog.events.js';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Viewer } from '@shop/server';
+import type { Viewer } from '@shop/graphql';
 import { createPaymentLoaders, type PaymentLoaders } from './payment/payment.loaders.js';
 import type { PaymentsDatabase } from './payment/payment.table.js';
 

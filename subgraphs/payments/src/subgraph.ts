@@ -5,7 +5,7 @@ import { EVENT_CATALOGUE, type EventTransport } from '@shop/events';
 import { createOutbox, startMessaging, type CommittedEvents, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createPaymentProviderClient, type PaymentProviderClient } from '@shop/payment-provider';
 import { createMetricsRegistry } from '@shop/observability';
-import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
+import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/graphql';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
 import { paymentEventHandlers } from './payment/payment.events.js';

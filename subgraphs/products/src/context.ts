@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Viewer } from '@shop/server';
+import type { Viewer } from '@shop/graphql';
 import { createProductLoaders, type ProductLoaders } from './product/product.loaders.js';
 import type { WriteDeps } from './product/product.service.js';
 import type { ProductsDatabase } from './product/product.table.js';

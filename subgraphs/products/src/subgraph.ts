@@ -4,7 +4,7 @@ import type { DatabaseHost, SubgraphDatabase } from '@shop/database';
 import type { EventTransport } from '@shop/events';
 import { createOutbox, startMessaging, type Messaging, type MessagingOptions } from '@shop/outbox';
 import { createMetricsRegistry } from '@shop/observability';
-import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/server';
+import { startSubgraphServer, type RunningServer, type ServeOptions } from '@shop/graphql';
 import { createContext } from './context.js';
 import { migrations } from './migrations/index.js';
 import { productResolvers } from './product/product.resolvers.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '@shop/server';
+import { createLogger } from '@shop/observability';
 import { launcherConfigFromEnv } from '../config.js';
 import { startSupergraph } from '../supergraph.js';
 

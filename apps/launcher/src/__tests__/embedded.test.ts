@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { createClient, CreateProductDocument, ProductsDocument } from '@shop/sdk';
-import { createLogger } from '@shop/server';
+import { createLogger } from '@shop/observability';
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
 import { launcherConfigFromEnv } from '../config.js';
 import { startSupergraph } from '../supergraph.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@shop/server';
+import { createLogger } from '@shop/observability';
 import { launcherConfigFromEnv } from '../config.js';
 import { startSupergraph } from '../supergraph.js';
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach } from 'vitest';
-import { createLogger } from '@shop/server';
+import { createLogger } from '@shop/observability';
 import { startPaymentProvider, type RunningPaymentProvider } from '../simulator.js';
 import type { ChargeRecord, Faults, ProviderStats } from '../simulator.js';
 

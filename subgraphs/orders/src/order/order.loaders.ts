@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
-import { isUuid } from '@shop/server';
+import { isUuid } from '@shop/graphql';
 import { findItemsByOrderIds, findOrdersByIds } from './order.repository.js';
 import type { OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 

@@ -1,5 +1,5 @@
 import type { Compilable, Kysely, QueryCreator } from 'kysely';
-import type { CursorPosition } from '@shop/server';
+import type { CursorPosition } from '@shop/graphql';
 import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 

@@ -1,4 +1,4 @@
-import { canRead, DateTimeScalar, parseId, requireUser } from '@shop/server';
+import { canRead, DateTimeScalar, parseId, requireUser } from '@shop/graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import * as service from './order.service.js';

@@ -2,20 +2,20 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { createEvent } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
+import { isUniqueViolation } from '@shop/database';
 import {
   badUserInput,
   canRead,
   conflict,
   decodeCursor,
   isAdmin,
-  isUniqueViolation,
   parseFirst,
   parseId,
   requireUser,
   toConnection,
   type Connection,
   type Viewer,
-} from '@shop/server';
+} from '@shop/graphql';
 import { findCatalogProducts } from '../catalog/catalog.repository.js';
 import type { SagaOutcomes } from './order.metrics.js';
 import type { OrderStatus } from '../__generated__/resolvers-types.js';

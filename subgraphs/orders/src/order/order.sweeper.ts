@@ -1,6 +1,7 @@
 import { createEvent } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
-import { runPeriodically, type Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
+import { runPeriodically } from '@shop/runtime';
 import type { SagaOutcomes } from './order.metrics.js';
 import { timeOutPendingOrders } from './order.repository.js';
 import type { OrdersDatabase } from './order.table.js';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
-import { isUuid } from '@shop/server';
+import { isUuid } from '@shop/graphql';
 import { findPaymentsByIds, findPaymentsByOrderIds } from './payment.repository.js';
 import type { PaymentRow, PaymentsDatabase } from './payment.table.js';
 

@@ -1,4 +1,4 @@
-import { canRead, DateTimeScalar, parseId, requireUser } from '@shop/server';
+import { canRead, DateTimeScalar, parseId, requireUser } from '@shop/graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { PaymentRow } from './payment.table.js';

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import { createEvent, type EventData } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
 import { PaymentProviderRequestError, PaymentProviderUnavailableError, type ChargeResult, type PaymentProviderClient } from '@shop/payment-provider';
-import type { Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
 import * as repository from './payment.repository.js';
 import type { PaymentRow, PaymentsDatabase } from './payment.table.js';
 

@@ -1,4 +1,5 @@
-import { runPeriodically, type Logger } from '@shop/server';
+import type { Logger } from '@shop/observability';
+import { runPeriodically } from '@shop/runtime';
 import type { PaymentService } from './payment.service.js';
 
 export interface PaymentWorker {

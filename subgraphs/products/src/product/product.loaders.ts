@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
-import { isUuid } from '@shop/server';
+import { isUuid } from '@shop/graphql';
 import { findProductsByIds } from './product.repository.js';
 import type { ProductRow, ProductsDatabase } from './product.table.js';
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CursorPosition } from '@shop/server';
+import type { CursorPosition } from '@shop/graphql';
 import type { NewProductRow, ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
 type Db = Kysely<ProductsDatabase>;

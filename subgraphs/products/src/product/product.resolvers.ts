@@ -1,4 +1,4 @@
-import { DateTimeScalar, parseId, requireAdmin } from '@shop/server';
+import { DateTimeScalar, parseId, requireAdmin } from '@shop/graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.js';
 import * as service from './product.service.js';
 

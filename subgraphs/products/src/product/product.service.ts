@@ -1,15 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import {
-  badUserInput,
-  conflict,
-  decodeCursor,
-  isUniqueViolation,
-  parseFirst,
-  parseId,
-  toConnection,
-  type Connection,
-} from '@shop/server';
+import { isUniqueViolation } from '@shop/database';
+import { badUserInput, conflict, decodeCursor, parseFirst, parseId, toConnection, type Connection } from '@shop/graphql';
 import { createEvent } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
 import * as repository from './product.repository.js';

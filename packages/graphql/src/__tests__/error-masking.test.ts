@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Logger } from '../logger.js';
+import type { Logger } from '@shop/observability';
 import { maskUnexpectedErrors } from '../subgraph-server.js';
 
 function fakeLogger() {

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '@shop/observability';
 
 export interface PeriodicTask {
   /** Stops the timer and waits for a run in progress. */

@@ -1,4 +1,4 @@
-import type { Logger } from './logger.js';
+import type { Logger } from '@shop/observability';
 
 /**
  * Stops the process cleanly on SIGINT or SIGTERM: runs `stop` once, exits 0

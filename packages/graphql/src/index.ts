@@ -1,15 +1,4 @@
-export {
-  badUserInput,
-  conflict,
-  ErrorCode,
-  forbidden,
-  isPublicErrorCode,
-  isDatabaseUnavailable,
-  isUniqueViolation,
-  unauthenticated,
-} from './errors.js';
-export { listen, mountMetrics, mountProbes, type ListeningServer } from './http-server.js';
-export { createLogger, type Logger } from './logger.js';
+export { badUserInput, conflict, ErrorCode, forbidden, isPublicErrorCode, unauthenticated } from './errors.js';
 export {
   decodeCursor,
   encodeCursor,
@@ -23,8 +12,6 @@ export {
 } from './pagination.js';
 export { requestTelemetryPlugin } from './request-telemetry.js';
 export { DateTimeScalar } from './scalars.js';
-export { runPeriodically, type PeriodicTask } from './periodic.js';
-export { stopOnSignals } from './shutdown.js';
 export { maskUnexpectedErrors, startSubgraphServer, SUBGRAPH_SECRET_HEADER, type RunningServer, type ServeOptions, type SubgraphServerOptions } from './subgraph-server.js';
 export {
   ANONYMOUS,

@@ -6,11 +6,11 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Registry } from '@shop/observability';
+import { isDatabaseUnavailable } from '@shop/database';
+import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
+import { listen, mountProbes } from '@shop/runtime';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
-import { ErrorCode, isDatabaseUnavailable, isPublicErrorCode } from './errors.js';
-import { listen, mountProbes } from './http-server.js';
-import type { Logger } from './logger.js';
+import { ErrorCode, isPublicErrorCode } from './errors.js';
 import { requestTelemetryPlugin } from './request-telemetry.js';
 import { viewerFromHeaders, type Viewer } from './viewer.js';
 

@@ -1,0 +1,3 @@
+export { listen, mountMetrics, mountProbes, type ListeningServer } from './http-server.js';
+export { runPeriodically, type PeriodicTask } from './periodic.js';
+export { stopOnSignals } from './shutdown.js';

@@ -1,1 +1,0 @@
-export { createLogger, type Logger } from '@shop/observability';
