@@ -64,11 +64,14 @@ export function subgraphSecretsFromEnv(env: NodeJS.ProcessEnv, required: readonl
   if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
   const given = { products: parsed.data.PRODUCTS_SUBGRAPH_SECRET, orders: parsed.data.ORDERS_SUBGRAPH_SECRET, payments: parsed.data.PAYMENTS_SUBGRAPH_SECRET };
   const secrets: Partial<Record<SubgraphName, string>> = {};
+  const missing: string[] = [];
   for (const { name } of SUBGRAPHS) {
     const secret = given[name];
     if (secret) secrets[name] = secret;
-    else if (required.includes(name)) throw new Error(`Invalid configuration: set ${name.toUpperCase()}_SUBGRAPH_SECRET in production`);
+    else if (required.includes(name)) missing.push(`${name.toUpperCase()}_SUBGRAPH_SECRET`);
   }
+  // All of them at once: a deployment learns every missing secret from one refusal.
+  if (missing.length > 0) throw new Error(`Invalid configuration: set ${missing.join(', ')} in production`);
   return secrets;
 }
 

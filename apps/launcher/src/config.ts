@@ -37,6 +37,8 @@ export interface LauncherConfig {
    * Unset: memory only, as the test harness runs it.
    */
   paymentProviderDataDir?: string | undefined;
+  /** DATA_DIR, which `npm start` locks for itself in embedded mode: two instances on one folder would split its data. */
+  dataDir?: string;
   saga: { deadlineMs: number; sweepIntervalMs: number };
   /** How long published outbox rows and inbox records are kept before the hourly retention job deletes them. */
   eventRetentionMs: number;
@@ -89,16 +91,35 @@ const envSchema = z.object({
 });
 export const LAUNCHER_ENV_NAMES = Object.keys(envSchema.shape);
 
-/** Reads the whole process's settings once; throws a readable error when they are wrong. */
+/**
+ * Reads the whole process's settings once. When they are wrong, throws one
+ * error that lists every problem (this process's settings, the router's,
+ * the subgraph secrets, the database's), so a deployment is not refused one
+ * setting at a time.
+ */
 export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
+  const problems: string[] = [];
+  function read<T>(what: () => T): T | undefined {
+    try {
+      return what();
+    } catch (error) {
+      // Each reader says "Invalid … configuration:" itself; the list below says it once.
+      problems.push((error instanceof Error ? error.message : String(error)).replace(/^Invalid [a-z ]*configuration:\s*/, ''));
+      return undefined;
+    }
+  }
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new Error(`Invalid configuration:\n${z.prettifyError(parsed.error)}`);
-  const e = parsed.data;
-  const production = e.NODE_ENV === 'production';
-  const services = new Set(e.SERVICES);
+  if (!parsed.success) problems.push(z.prettifyError(parsed.error));
+  const production = (parsed.success ? parsed.data.NODE_ENV : env['NODE_ENV']) === 'production';
+  const services = new Set<ServiceName>(parsed.success ? parsed.data.SERVICES : SERVICE_NAMES);
   // A container running one subgraph needs that subgraph's secret only, not the router's settings.
-  const router = services.has('router') ? routerConfigFromEnv(env) : undefined;
-  const subgraphSecrets = subgraphSecretsFromEnv(env, production ? SUBGRAPH_NAMES.filter((name) => services.has(name)) : []);
+  const router = services.has('router') ? read(() => routerConfigFromEnv(env)) : undefined;
+  const subgraphSecrets = read(() => subgraphSecretsFromEnv(env, production ? SUBGRAPH_NAMES.filter((name) => services.has(name)) : [])) ?? {};
+  const database = read(() => databaseConfigFromEnv(env, resolve(parsed.data?.DATA_DIR ?? '.data', 'pglite')));
+  if (!parsed.success || !database || problems.length > 0) {
+    throw new Error(`Invalid configuration (${problems.length === 1 ? 'one problem' : `${problems.length} problems`}):\n${problems.map((problem) => `- ${problem.replace(/\n/g, '\n  ')}`).join('\n')}`);
+  }
+  const e = parsed.data;
   // A subgraph started next to the router in this process gets a random secret
   // when none is configured: nothing but this router can call it.
   for (const name of SUBGRAPH_NAMES) {
@@ -109,11 +130,12 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
   if (router) router.subgraphSecrets = subgraphSecrets;
   return {
     production,
-    database: databaseConfigFromEnv(env, resolve(e.DATA_DIR, 'pglite')),
+    database,
     events: e.NATS_URL ? { kind: 'jetstream', url: e.NATS_URL, ...(e.NATS_NAMESPACE ? { namespace: e.NATS_NAMESPACE } : {}) } : { kind: 'in-process' },
     host: e.HOST,
     ports: { products: e.PRODUCTS_PORT, orders: e.ORDERS_PORT, payments: e.PAYMENTS_PORT, paymentProvider: e.PAYMENT_PROVIDER_PORT },
     paymentProviderUrl: e.PAYMENT_PROVIDER_URL,
+    dataDir: resolve(e.DATA_DIR),
     paymentProviderDataDir: resolve(e.PAYMENT_PROVIDER_DATA_DIR ?? join(e.DATA_DIR, 'payment-provider')),
     saga: { deadlineMs: e.SAGA_DEADLINE_MS, sweepIntervalMs: e.SAGA_SWEEP_INTERVAL_MS },
     eventRetentionMs: e.EVENT_RETENTION_HOURS * 3_600_000,

@@ -5,9 +5,40 @@
  */
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
 import { createLogger } from '@shop/observability';
-import { stopOnSignals } from '@shop/runtime';
+import { mkdir } from 'node:fs/promises';
+import { FolderInUseError, lockFolder, stopOnSignals } from '@shop/runtime';
 import { launcherConfigFromEnv } from './config.js';
+import { portsInUse } from './preflight.js';
 import { startSupergraph } from './supergraph.js';
+
+const HELP = `npm start: runs the shop's supergraph (router, products, orders, payments, card provider simulator).
+
+Embedded by default: PGlite databases under DATA_DIR (.data) and in-process events; nothing else to install.
+Settings are environment variables (all of them: README, "Configuration"). The ones asked for most:
+
+  ROUTER_PORT=4000  PRODUCTS_PORT=4001  ORDERS_PORT=4002  PAYMENTS_PORT=4003  PAYMENT_PROVIDER_PORT=4010
+                         ports (0 picks a free one)
+  DATA_DIR=.data         where the embedded databases and the simulator's ledger live (one running instance per folder)
+  DATABASE_URL=postgres://user@host:5432/shop
+                         Postgres instead of PGlite: one database per subgraph (shop_products, ...)
+  NATS_URL=nats://host:4222
+                         NATS JetStream instead of in-process events
+  SERVICES=router,products
+                         run only these services (payment-provider, products, orders, payments, router)
+  NODE_ENV=production    refuses development defaults: JWT_SECRET (32+ characters) or JWT_JWKS_URL and
+                         <SUBGRAPH>_SUBGRAPH_SECRET are then required
+  LOG_LEVEL=info         trace, debug, info, warn, error, silent
+
+Examples:
+  npm start
+  ROUTER_PORT=5000 DATA_DIR=.data-2 npm start      a second instance beside the first
+  npm run token -- --help                          development tokens
+`;
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(HELP);
+  process.exit(0);
+}
 
 const logger = createLogger('shop');
 let config;
@@ -16,6 +47,28 @@ try {
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
+}
+// Before anything is opened: a taken port is one line naming its setting, not a stack trace after the databases started.
+const taken = await portsInUse(config);
+if (taken.length > 0) {
+  console.error(`Cannot start: ${taken.join('; ')}.`);
+  process.exit(1);
+}
+
+// One instance per data folder: a second one on the same embedded databases would split them.
+let releaseDataDir: (() => Promise<void>) | undefined;
+if (config.database.kind === 'embedded' && config.dataDir) {
+  const dataDir = config.dataDir;
+  await mkdir(dataDir, { recursive: true });
+  try {
+    releaseDataDir = await lockFolder(dataDir, 'shop.pid', (holder) =>
+      `${dataDir} is in use by another \`npm start\` (process ${holder}): stop it, or give this one its own folder, e.g. DATA_DIR=.data-2 (and other ports)`,
+    );
+  } catch (error) {
+    if (!(error instanceof FolderInUseError)) throw error;
+    console.error(`Cannot start: ${error.message}.`);
+    process.exit(1);
+  }
 }
 
 const supergraph = await startSupergraph(config, logger);
@@ -48,4 +101,7 @@ if (supergraph.router) {
 }
 console.log(lines.join('\n') + '\n');
 
-stopOnSignals(() => supergraph.stop(), logger);
+stopOnSignals(async () => {
+  await supergraph.stop();
+  await releaseDataDir?.();
+}, logger);

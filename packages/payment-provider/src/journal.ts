@@ -13,8 +13,9 @@
  * with more lines after it is not a crash's doing: opening refuses it rather
  * than start with part of the ledger silently missing.
  */
-import { mkdir, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { lockFolder } from '@shop/runtime';
 
 export const JOURNAL_FILE = 'journal.jsonl';
 /** Holds the pid of the process using the folder: two writers would interleave their lines. */
@@ -61,7 +62,12 @@ export async function openJournal<Entry>(folder: string, parse: (json: unknown) 
   // Absolute, so the lock is recognised whatever spelling of the folder a caller used.
   const dir = resolve(folder);
   await mkdir(dir, { recursive: true });
-  const unlock = await lockFolder(dir);
+  // Two simulators appending to one journal would each replay a ledger the other keeps changing.
+  const unlock = await lockFolder(
+    dir,
+    LOCK_FILE,
+    (holder, path) => `${dir} is in use by the payment provider simulator running as process ${holder} (${path}); give each simulator its own data folder`,
+  );
   const path = join(dir, JOURNAL_FILE);
   let handle: FileHandle | undefined;
   try {
@@ -122,54 +128,6 @@ async function syncFolder(dir: string): Promise<void> {
     await folder.sync();
   } finally {
     await folder.close();
-  }
-}
-
-/** Folders locked by this process: a lock file naming our own pid is stale unless listed here. */
-const lockedHere = new Set<string>();
-
-/**
- * Takes `dir` for this process: two simulators appending to one journal would
- * each replay a ledger the other keeps changing. A lock left by a process that
- * died (SIGKILL) names a pid that no longer runs, and is taken over.
- */
-async function lockFolder(dir: string): Promise<() => Promise<void>> {
-  const path = join(dir, LOCK_FILE);
-  const unlock = async () => {
-    lockedHere.delete(path);
-    await rm(path, { force: true });
-  };
-  if (await createLockFile(path)) return unlock;
-  const holder = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-  // A restarted container often gets the pid its previous run had: our own pid is ours to take unless we hold the lock.
-  const heldByOther = Number.isInteger(holder) && holder > 0 && (holder === process.pid ? lockedHere.has(path) : isRunning(holder));
-  if (heldByOther) {
-    throw new Error(`${dir} is in use by the payment provider simulator running as process ${holder} (${path}); give each simulator its own data folder`);
-  }
-  await rm(path, { force: true });
-  if (await createLockFile(path)) return unlock;
-  throw new Error(`${dir}: another process took ${path} while this one replaced a stale lock; give each simulator its own data folder`);
-}
-
-/** Creates the lock file naming this process; false when it exists already. */
-async function createLockFile(path: string): Promise<boolean> {
-  try {
-    await writeFile(path, `${process.pid}\n`, { flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-  lockedHere.add(path);
-  return true;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it runs, as another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
