@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, OrdersDocument, ProductsDocument } from '@shop/sdk';
@@ -92,7 +93,10 @@ describe('pages and probes', () => {
   it('serves Apollo Sandbox to browsers at the GraphQL endpoint', async () => {
     const response = await fetch(test.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
-    expect(await response.text()).toMatch(/sandbox/i);
+    const html = await response.text();
+    expect(html).toMatch(/sandbox/i);
+    // Shown when Apollo's CDN cannot be reached: where the offline explorer is.
+    expect(html).toContain('<a href="/graphiql">/graphiql</a>');
   });
 
   it('serves an offline GraphiQL page with every asset inlined', async () => {
@@ -103,6 +107,24 @@ describe('pages and probes', () => {
     // Nothing is loaded from another host: no external script or stylesheet.
     expect(html).not.toMatch(/<script[^>]+src=["']https?:/i);
     expect(html).not.toMatch(/<link[^>]+href=["']https?:/i);
+  });
+
+  it('sends the offline GraphiQL page compressed to browsers that accept it', async () => {
+    const plain = await fetch(`${origin}/graphiql`, { headers: { 'accept-encoding': 'identity' } });
+    const plainBytes = (await plain.arrayBuffer()).byteLength;
+    for (const encoding of ['br', 'gzip']) {
+      // node:http, not fetch: fetch would decompress and hide the size on the wire.
+      const { headers, bytes } = await new Promise<{ headers: http.IncomingHttpHeaders; bytes: number }>((resolve, reject) => {
+        http.get(`${origin}/graphiql`, { headers: { 'accept-encoding': encoding } }, (response) => {
+          let bytes = 0;
+          response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          response.on('end', () => resolve({ headers: response.headers, bytes }));
+        }).on('error', reject);
+      });
+      expect(headers['content-encoding']).toBe(encoding);
+      expect(bytes).toBeLessThan(plainBytes / 3);
+    }
+    expect(plain.headers.get('content-encoding')).toBeNull();
   });
 });
 

@@ -1,16 +1,17 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
 import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
 import { createTokenVerifier } from './auth.js';
+import { inProjectWords } from './error-messages.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
-import { renderOfflineGraphiQL } from './graphiql.js';
+import { GRAPHIQL_PATH, offlineGraphiQLHandler } from './graphiql.js';
+import { sandboxLandingPage } from './landing-page.js';
 import { keepLimitCode, operationLimits } from './limits.js';
 import { persistedDocumentsMiddleware } from './persisted-documents.js';
 
@@ -61,14 +62,14 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     // The launcher owns shutdown (drain, then close consumers and databases, in order);
     // Apollo's own signal handlers would stop servers behind its back.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => maskErrors(keepLimitCode(formatted, error), error),
+    formatError: (formatted, error) => maskErrors(inProjectWords(keepLimitCode(formatted, error)), error),
     plugins: [
       requestTelemetryPlugin<RouterContext>({ registry: metrics, logger, logLevel: 'info' }),
       ...limits.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
       config.production
         ? ApolloServerPluginLandingPageDisabled()
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+        : sandboxLandingPage(GRAPHIQL_PATH),
     ],
   });
   await server.start();
@@ -109,10 +110,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     }
   }
   if (!config.production) {
-    const graphiql = renderOfflineGraphiQL('/graphql');
-    app.get('/graphiql', (_req, res) => {
-      res.type('html').send(graphiql);
-    });
+    app.get(GRAPHIQL_PATH, offlineGraphiQLHandler('/graphql'));
   }
   app.get('/', (_req, res) => {
     res.redirect('/graphql');
