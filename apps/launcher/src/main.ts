@@ -4,10 +4,13 @@
  * database. SERVICES=products (for example) runs only that service.
  */
 import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
+import { postgresDatabaseName, type DatabaseConfig } from '@shop/database';
+import { STREAMS } from '@shop/events';
 import { createLogger } from '@shop/observability';
+import { SUBGRAPHS } from '@shop/schema';
 import { mkdir } from 'node:fs/promises';
 import { FolderInUseError, lockFolder, stopOnSignals } from '@shop/runtime';
-import { launcherConfigFromEnv } from './config.js';
+import { launcherConfigFromEnv, type LauncherConfig } from './config.js';
 import { portsInUse } from './preflight.js';
 import { startSupergraph } from './supergraph.js';
 
@@ -99,9 +102,38 @@ if (supergraph.router) {
     );
   }
 }
+lines.push(...whereTheDataLives(config));
 console.log(lines.join('\n') + '\n');
 
 stopOnSignals(async () => {
   await supergraph.stop();
   await releaseDataDir?.();
 }, logger);
+
+/** Services mode: what this process created outside the repository, and how to remove it. */
+function whereTheDataLives(config: LauncherConfig): string[] {
+  const lines: string[] = [];
+  const subgraphs = SUBGRAPHS.map(({ name }) => name).filter((name) => config.services.has(name));
+  if (config.database.kind === 'postgres' && subgraphs.length > 0) {
+    const url = new URL(config.database.url);
+    const names = subgraphs.map((name) => postgresDatabaseName(config.database as Extract<DatabaseConfig, { kind: 'postgres' }>, name));
+    url.pathname = '/postgres';
+    url.password = '';
+    lines.push(
+      '',
+      `Databases on ${url.host}: ${names.join(', ')} (created if missing; kept across restarts).`,
+      `  To remove them: psql ${url.toString()} ${names.map((name) => `-c 'drop database ${name} with (force)'`).join(' ')}`,
+    );
+  }
+  const events = config.events;
+  if (events.kind === 'jetstream') {
+    const prefix = events.namespace ? `${events.namespace}_` : '';
+    const streams = Object.keys(STREAMS).map((stream) => `${prefix}${stream}`);
+    lines.push(
+      '',
+      `JetStream streams on ${events.url}: ${streams.join(', ')} (with their durable consumers).`,
+      `  To remove them (nats CLI): ${streams.map((stream) => `nats --server ${events.url} stream rm -f ${stream}`).join('; ')}`,
+    );
+  }
+  return lines;
+}

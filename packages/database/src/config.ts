@@ -18,3 +18,9 @@ export function databaseConfigFromEnv(
   if (url) return { kind: 'postgres', url };
   return { kind: 'embedded', dataDir: embeddedDataDir };
 }
+
+/** The Postgres database a subgraph gets: `<databasePrefix>_<subgraph>`, the prefix defaulting to DATABASE_URL's database name, else `shop`. */
+export function postgresDatabaseName(config: Extract<DatabaseConfig, { kind: 'postgres' }>, subgraph: string): string {
+  const prefix = config.databasePrefix ?? (new URL(config.url).pathname.slice(1) || 'shop');
+  return `${prefix}_${subgraph}`;
+}

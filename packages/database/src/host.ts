@@ -3,7 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
-import type { DatabaseConfig } from './config.js';
+import { postgresDatabaseName, type DatabaseConfig } from './config.js';
 import { StatementCounter } from './statement-counter.js';
 
 /** One subgraph's view of its database: queries are scoped to its own schema. */
@@ -67,8 +67,6 @@ async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embed
 }
 
 async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: DatabaseHostOptions): Promise<DatabaseHost> {
-  const serverUrl = new URL(config.url);
-  const prefix = config.databasePrefix ?? (serverUrl.pathname.slice(1) || 'shop');
   const opened: { name: string; database: string; kysely: Kysely<unknown> }[] = [];
 
   /** A client on the server's maintenance database, for creating and dropping databases. */
@@ -106,7 +104,7 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
   return {
     config,
     async open<DB>(name: string, migrations: Record<string, Migration>) {
-      const database = `${prefix}_${name}`;
+      const database = postgresDatabaseName(config, name);
       const url = new URL(config.url);
       url.pathname = `/${database}`;
       await ensureDatabaseExists(database, url);
