@@ -1,138 +1,11 @@
+import type * as Types from './types.js';
+import type { Order } from './types.js';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { OrderRow, OrderItemRow } from '../order/order.table.js';
 import type { OrderPage } from '../order/order.service.js';
 import type { Context } from '../context.js';
-export type Maybe<T> = T | null;
-export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
-/** All built-in and custom scalars, mapped to their actual values */
-export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
-  /** ISO-8601 timestamp in UTC, e.g. "2026-01-31T12:00:00.000Z" */
-  DateTime: { input: Date; output: Date | string; }
-  _FieldSet: { input: unknown; output: unknown; }
-};
-
-export type CancellationReason =
-  | 'CUSTOMER_CANCELLED'
-  | 'OUT_OF_STOCK'
-  | 'PAYMENT_DECLINED'
-  | 'TIMED_OUT';
-
-/** An amount of money in minor units (cents). */
-export type Money = {
-  __typename?: 'Money';
-  amount: Scalars['Int']['output'];
-  /** ISO-4217 code, upper case */
-  currency: Scalars['String']['output'];
-};
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** The owner or an admin, only while the order is PENDING. */
-  cancelOrder: Order;
-  /** Customer. Answers at once with the PENDING order; the checkout saga then confirms or cancels it. */
-  placeOrder: Order;
-};
-
-
-export type MutationCancelOrderArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type MutationPlaceOrderArgs = {
-  input: PlaceOrderInput;
-};
-
-export type Order = {
-  __typename?: 'Order';
-  cancellationReason?: Maybe<CancellationReason>;
-  createdAt: Scalars['DateTime']['output'];
-  customerId: Scalars['ID']['output'];
-  id: Scalars['ID']['output'];
-  items: Array<OrderItem>;
-  status: OrderStatus;
-  total: Money;
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type OrderConnection = {
-  __typename?: 'OrderConnection';
-  edges: Array<OrderEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type OrderEdge = {
-  __typename?: 'OrderEdge';
-  cursor: Scalars['String']['output'];
-  node: Order;
-};
-
-export type OrderItem = {
-  __typename?: 'OrderItem';
-  lineTotal: Money;
-  product: Product;
-  quantity: Scalars['Int']['output'];
-  /** Price when the order was placed */
-  unitPrice: Money;
-};
-
-export type OrderItemInput = {
-  productId: Scalars['ID']['input'];
-  quantity: Scalars['Int']['input'];
-};
-
-export type OrderStatus =
-  | 'CANCELLED'
-  | 'CONFIRMED'
-  | 'PENDING';
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-export type PlaceOrderInput = {
-  /** 1..255 characters, unique per customer: placing the same key again returns the same order */
-  idempotencyKey: Scalars['String']['input'];
-  items: Array<OrderItemInput>;
-  /** See the payment tokens of the simulated provider (tok_visa, tok_chargeDeclined, ...) */
-  paymentToken: Scalars['String']['input'];
-};
-
-export type Product = {
-  __typename?: 'Product';
-  id: Scalars['ID']['output'];
-};
-
-export type Query = {
-  __typename?: 'Query';
-  /** The owner or an admin sees the order; anyone else gets null. */
-  order?: Maybe<Order>;
-  /** Newest first. Customers see their own orders, admins all. */
-  orders: OrderConnection;
-};
-
-
-export type QueryOrderArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryOrdersArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  status?: InputMaybe<OrderStatus>;
-};
-
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -145,7 +18,7 @@ export type ReferenceResolver<TResult, TReference, TContext> = (
     ) => Promise<TResult> | TResult;
 
       type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
-      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type NullableCheck<T, S> = Types.Maybe<T> extends T ? Types.Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
       type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
       export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
     
@@ -198,7 +71,7 @@ export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext
   parent: TParent,
   context: TContext,
   info: GraphQLResolveInfo
-) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+) => Types.Maybe<TTypes> | Promise<Types.Maybe<TTypes>>;
 
 export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
 
@@ -228,43 +101,43 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CancellationReason: CancellationReason;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Money: ResolverTypeWrapper<Money>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  CancellationReason: Types.CancellationReason;
+  DateTime: ResolverTypeWrapper<Types.Scalars['DateTime']['output']>;
+  Money: ResolverTypeWrapper<Types.Money>;
+  Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Types.Scalars['String']['output']>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
   OrderConnection: ResolverTypeWrapper<OrderPage>;
-  OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
+  OrderEdge: ResolverTypeWrapper<Omit<Types.OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
   OrderItem: ResolverTypeWrapper<OrderItemRow>;
-  OrderItemInput: OrderItemInput;
-  OrderStatus: OrderStatus;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
-  PlaceOrderInput: PlaceOrderInput;
-  Product: ResolverTypeWrapper<Product>;
+  OrderItemInput: Types.OrderItemInput;
+  OrderStatus: Types.OrderStatus;
+  PageInfo: ResolverTypeWrapper<Types.PageInfo>;
+  Boolean: ResolverTypeWrapper<Types.Scalars['Boolean']['output']>;
+  PlaceOrderInput: Types.PlaceOrderInput;
+  Product: ResolverTypeWrapper<Types.Product>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  DateTime: Scalars['DateTime']['output'];
-  Money: Money;
-  Int: Scalars['Int']['output'];
-  String: Scalars['String']['output'];
+  DateTime: Types.Scalars['DateTime']['output'];
+  Money: Types.Money;
+  Int: Types.Scalars['Int']['output'];
+  String: Types.Scalars['String']['output'];
   Mutation: Record<PropertyKey, never>;
-  ID: Scalars['ID']['output'];
+  ID: Types.Scalars['ID']['output'];
   Order: OrderRow;
   OrderConnection: OrderPage;
-  OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
+  OrderEdge: Omit<Types.OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
   OrderItem: OrderItemRow;
-  OrderItemInput: OrderItemInput;
-  PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
-  PlaceOrderInput: PlaceOrderInput;
-  Product: Product;
+  OrderItemInput: Types.OrderItemInput;
+  PageInfo: Types.PageInfo;
+  Boolean: Types.Scalars['Boolean']['output'];
+  PlaceOrderInput: Types.PlaceOrderInput;
+  Product: Types.Product;
   Query: Record<PropertyKey, never>;
 }>;
 
@@ -278,13 +151,13 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
-  placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<Types.MutationCancelOrderArgs, 'id'>>;
+  placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<Types.MutationPlaceOrderArgs, 'input'>>;
 }>;
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  cancellationReason?: Resolver<Maybe<ResolversTypes['CancellationReason']>, ParentType, ContextType>;
+  __resolveReference?: ReferenceResolver<Types.Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  cancellationReason?: Resolver<Types.Maybe<ResolversTypes['CancellationReason']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -313,7 +186,7 @@ export type OrderItemResolvers<ContextType = Context, ParentType extends Resolve
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endCursor?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
@@ -322,8 +195,8 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
+  order?: Resolver<Types.Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<Types.QueryOrderArgs, 'id'>>;
+  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<Types.QueryOrdersArgs, 'first'>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{

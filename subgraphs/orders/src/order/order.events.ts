@@ -1,6 +1,6 @@
 import { createEvent } from '@shop/events';
 import type { EventHandlers, Outbox } from '@shop/outbox';
-import type { CancellationReason } from '../__generated__/resolvers-types.js';
+import type { CancellationReason } from './order.model.js';
 import type { SagaOutcomes } from './order.metrics.js';
 import { finishPendingOrder } from './order.repository.js';
 import type { OrdersDatabase } from './order.table.js';

@@ -1,5 +1,5 @@
 import { Counter, type Registry } from '@shop/observability';
-import type { CancellationReason } from '../__generated__/resolvers-types.js';
+import type { CancellationReason } from './order.model.js';
 
 /** How a checkout ended: CONFIRMED, or the reason it was cancelled. */
 export type SagaOutcome = 'CONFIRMED' | CancellationReason;

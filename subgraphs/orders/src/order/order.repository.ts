@@ -1,6 +1,6 @@
 import type { Compilable, Kysely, QueryCreator } from 'kysely';
 import type { CursorPosition } from '@shop/graphql';
-import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
+import type { CancellationReason, OrderStatus } from './order.model.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 
 type Db = Kysely<OrdersDatabase>;

@@ -18,7 +18,7 @@ import {
 } from '@shop/graphql';
 import { findCatalogProducts } from '../catalog/catalog.repository.js';
 import type { SagaOutcomes } from './order.metrics.js';
-import type { OrderStatus } from '../__generated__/resolvers-types.js';
+import type { PlaceOrderInput, QueryOrdersArgs } from '../__generated__/types.js';
 import * as repository from './order.repository.js';
 import type { OrderRow, OrdersDatabase } from './order.table.js';
 
@@ -30,11 +30,7 @@ export interface OrderPage extends Connection<OrderRow> {
 }
 
 /** Customers list their own orders; admins list everyone's. */
-export async function listOrders(
-  db: Db,
-  viewer: Viewer,
-  args: { first?: number | null; after?: string | null; status?: OrderStatus | null },
-): Promise<OrderPage> {
+export async function listOrders(db: Db, viewer: Viewer, args: QueryOrdersArgs): Promise<OrderPage> {
   const userId = requireUser(viewer);
   const first = parseFirst(args.first);
   const after = decodeCursor(args.after);
@@ -48,12 +44,6 @@ export interface WriteDeps {
   db: Db;
   outbox: Outbox<OrdersDatabase>;
   outcomes: SagaOutcomes;
-}
-
-export interface PlaceOrderInput {
-  items: readonly { productId: string; quantity: number }[];
-  paymentToken: string;
-  idempotencyKey: string;
 }
 
 const ORDER_LIMITS = { lines: 50, quantity: 1_000, key: 255, token: 255 } as const;

@@ -1,7 +1,7 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 import type { OutboxTables } from '@shop/outbox';
 import type { CatalogProductTable } from '../catalog/catalog.table.js';
-import type { CancellationReason, OrderStatus } from '../__generated__/resolvers-types.js';
+import type { CancellationReason, OrderStatus } from './order.model.js';
 
 export interface OrderTable {
   id: string;

@@ -1,68 +1,10 @@
+import type * as Types from './types.js';
+import type { Payment, Order } from './types.js';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { PaymentRow } from '../payment/payment.table.js';
-import type { OrderReference } from '../payment/payment.resolvers.js';
+import type { OrderReference } from '../payment/payment.model.js';
 import type { Context } from '../context.js';
-export type Maybe<T> = T | null;
-export type InputMaybe<T> = Maybe<T>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
-/** All built-in and custom scalars, mapped to their actual values */
-export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
-  /** ISO-8601 timestamp in UTC, e.g. "2026-01-31T12:00:00.000Z" */
-  DateTime: { input: Date; output: Date | string; }
-  _FieldSet: { input: unknown; output: unknown; }
-};
-
-/** An amount of money in minor units (cents). */
-export type Money = {
-  __typename?: 'Money';
-  amount: Scalars['Int']['output'];
-  /** ISO-4217 code, upper case */
-  currency: Scalars['String']['output'];
-};
-
-export type Order = {
-  __typename?: 'Order';
-  id: Scalars['ID']['output'];
-  /** Null until a charge is attempted */
-  payment?: Maybe<Payment>;
-};
-
-export type Payment = {
-  __typename?: 'Payment';
-  amount: Money;
-  /** Calls made to the payment provider */
-  attempts: Scalars['Int']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  /** The provider's decline code when FAILED */
-  failureReason?: Maybe<Scalars['String']['output']>;
-  id: Scalars['ID']['output'];
-  order: Order;
-  status: PaymentStatus;
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type PaymentStatus =
-  | 'FAILED'
-  | 'PENDING'
-  | 'REFUNDED'
-  | 'SUCCEEDED';
-
-export type Query = {
-  __typename?: 'Query';
-  /** Same visibility as its order: the owner or an admin. */
-  payment?: Maybe<Payment>;
-};
-
-
-export type QueryPaymentArgs = {
-  id: Scalars['ID']['input'];
-};
-
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -75,7 +17,7 @@ export type ReferenceResolver<TResult, TReference, TContext> = (
     ) => Promise<TResult> | TResult;
 
       type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
-      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type NullableCheck<T, S> = Types.Maybe<T> extends T ? Types.Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
       type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
       export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
     
@@ -128,7 +70,7 @@ export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext
   parent: TParent,
   context: TContext,
   info: GraphQLResolveInfo
-) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+) => Types.Maybe<TTypes> | Promise<Types.Maybe<TTypes>>;
 
 export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
 
@@ -162,29 +104,29 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Money: ResolverTypeWrapper<Money>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
+  DateTime: ResolverTypeWrapper<Types.Scalars['DateTime']['output']>;
+  Money: ResolverTypeWrapper<Types.Money>;
+  Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
+  String: ResolverTypeWrapper<Types.Scalars['String']['output']>;
   Order: ResolverTypeWrapper<OrderReference>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
   Payment: ResolverTypeWrapper<PaymentRow>;
-  PaymentStatus: PaymentStatus;
+  PaymentStatus: Types.PaymentStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  Boolean: ResolverTypeWrapper<Types.Scalars['Boolean']['output']>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  DateTime: Scalars['DateTime']['output'];
-  Money: Money;
-  Int: Scalars['Int']['output'];
-  String: Scalars['String']['output'];
+  DateTime: Types.Scalars['DateTime']['output'];
+  Money: Types.Money;
+  Int: Types.Scalars['Int']['output'];
+  String: Types.Scalars['String']['output'];
   Order: OrderReference;
-  ID: Scalars['ID']['output'];
+  ID: Types.Scalars['ID']['output'];
   Payment: PaymentRow;
   Query: Record<PropertyKey, never>;
-  Boolean: Scalars['Boolean']['output'];
+  Boolean: Types.Scalars['Boolean']['output'];
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -197,17 +139,17 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 }>;
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  __resolveReference?: ReferenceResolver<Types.Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
+  payment?: Resolver<Types.Maybe<ResolversTypes['Payment']>, ParentType, ContextType>;
 }>;
 
 export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment'], FederationReferenceType extends FederationReferenceTypes['Payment'] = FederationReferenceTypes['Payment']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Payment']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  __resolveReference?: ReferenceResolver<Types.Maybe<ResolversTypes['Payment']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
-  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  failureReason?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
@@ -215,7 +157,7 @@ export type PaymentResolvers<ContextType = Context, ParentType extends Resolvers
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType, RequireFields<QueryPaymentArgs, 'id'>>;
+  payment?: Resolver<Types.Maybe<ResolversTypes['Payment']>, ParentType, ContextType, RequireFields<Types.QueryPaymentArgs, 'id'>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{

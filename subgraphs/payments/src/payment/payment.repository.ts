@@ -1,6 +1,6 @@
 import type { Compilable, Kysely } from 'kysely';
 import { sql } from 'kysely';
-import type { PaymentStatus } from '../__generated__/resolvers-types.js';
+import type { PaymentStatus } from './payment.model.js';
 import type { NewPaymentRow, PaymentRow, PaymentsDatabase } from './payment.table.js';
 
 type Db = Kysely<PaymentsDatabase>;

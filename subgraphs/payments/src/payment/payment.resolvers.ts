@@ -3,11 +3,6 @@ import type { Resolvers } from '../__generated__/resolvers-types.js';
 import type { Context } from '../context.js';
 import type { PaymentRow } from './payment.table.js';
 
-/** The part of an Order this subgraph knows: its key. */
-export interface OrderReference {
-  id: string;
-}
-
 /** A payment has the visibility of its order: its customer or an admin. */
 function visible(payment: PaymentRow | null, { viewer }: Context): PaymentRow | null {
   return payment && canRead(viewer, payment.customer_id) ? payment : null;

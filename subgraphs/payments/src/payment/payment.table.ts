@@ -1,6 +1,6 @@
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 import type { OutboxTables } from '@shop/outbox';
-import type { PaymentStatus } from '../__generated__/resolvers-types.js';
+import type { PaymentStatus } from './payment.model.js';
 
 export interface PaymentTable {
   id: string;

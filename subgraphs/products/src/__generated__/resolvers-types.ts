@@ -1,132 +1,11 @@
+import type * as Types from './types.js';
+import type { Product } from './types.js';
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { ProductRow } from '../product/product.table.js';
 import type { ProductPage } from '../product/product.service.js';
 import type { Context } from '../context.js';
-export type Maybe<T> = T | null;
-export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
-/** All built-in and custom scalars, mapped to their actual values */
-export type Scalars = {
-  ID: { input: string; output: string; }
-  String: { input: string; output: string; }
-  Boolean: { input: boolean; output: boolean; }
-  Int: { input: number; output: number; }
-  Float: { input: number; output: number; }
-  /** ISO-8601 timestamp in UTC, e.g. "2026-01-31T12:00:00.000Z" */
-  DateTime: { input: Date; output: Date | string; }
-  _FieldSet: { input: unknown; output: unknown; }
-};
-
-export type CreateProductInput = {
-  description?: InputMaybe<Scalars['String']['input']>;
-  name: Scalars['String']['input'];
-  price: MoneyInput;
-  sku: Scalars['String']['input'];
-  stock?: InputMaybe<Scalars['Int']['input']>;
-};
-
-/** An amount of money in minor units (cents). */
-export type Money = {
-  __typename?: 'Money';
-  amount: Scalars['Int']['output'];
-  /** ISO-4217 code, upper case */
-  currency: Scalars['String']['output'];
-};
-
-export type MoneyInput = {
-  amount: Scalars['Int']['input'];
-  currency: Scalars['String']['input'];
-};
-
-export type Mutation = {
-  __typename?: 'Mutation';
-  /** Admin only. */
-  createProduct: Product;
-  /** Admin only. Adds units to the available stock (quantity >= 1). */
-  restockProduct: Product;
-  /** Admin only. */
-  updateProduct: Product;
-};
-
-
-export type MutationCreateProductArgs = {
-  input: CreateProductInput;
-};
-
-
-export type MutationRestockProductArgs = {
-  id: Scalars['ID']['input'];
-  quantity: Scalars['Int']['input'];
-};
-
-
-export type MutationUpdateProductArgs = {
-  id: Scalars['ID']['input'];
-  input: UpdateProductInput;
-};
-
-export type PageInfo = {
-  __typename?: 'PageInfo';
-  endCursor?: Maybe<Scalars['String']['output']>;
-  hasNextPage: Scalars['Boolean']['output'];
-};
-
-export type Product = {
-  __typename?: 'Product';
-  /** Archived products stay readable but cannot be ordered */
-  active: Scalars['Boolean']['output'];
-  createdAt: Scalars['DateTime']['output'];
-  description: Scalars['String']['output'];
-  id: Scalars['ID']['output'];
-  name: Scalars['String']['output'];
-  price: Money;
-  /** Unique stock-keeping unit */
-  sku: Scalars['String']['output'];
-  /** Units available to sell now (on hand minus reserved) */
-  stock: Scalars['Int']['output'];
-  updatedAt: Scalars['DateTime']['output'];
-};
-
-export type ProductConnection = {
-  __typename?: 'ProductConnection';
-  edges: Array<ProductEdge>;
-  pageInfo: PageInfo;
-  totalCount: Scalars['Int']['output'];
-};
-
-export type ProductEdge = {
-  __typename?: 'ProductEdge';
-  cursor: Scalars['String']['output'];
-  node: Product;
-};
-
-export type Query = {
-  __typename?: 'Query';
-  product?: Maybe<Product>;
-  /** Active products, newest first. `search` matches name, sku or description, case-insensitively. */
-  products: ProductConnection;
-};
-
-
-export type QueryProductArgs = {
-  id: Scalars['ID']['input'];
-};
-
-
-export type QueryProductsArgs = {
-  after?: InputMaybe<Scalars['String']['input']>;
-  first?: InputMaybe<Scalars['Int']['input']>;
-  search?: InputMaybe<Scalars['String']['input']>;
-};
-
-export type UpdateProductInput = {
-  active?: InputMaybe<Scalars['Boolean']['input']>;
-  description?: InputMaybe<Scalars['String']['input']>;
-  name?: InputMaybe<Scalars['String']['input']>;
-  price?: InputMaybe<MoneyInput>;
-};
-
 export type WithIndex<TObject> = TObject & Record<string, any>;
 export type ResolversObject<TObject> = WithIndex<TObject>;
 
@@ -139,7 +18,7 @@ export type ReferenceResolver<TResult, TReference, TContext> = (
     ) => Promise<TResult> | TResult;
 
       type ScalarCheck<T, S> = S extends true ? T : NullableCheck<T, S>;
-      type NullableCheck<T, S> = Maybe<T> extends T ? Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
+      type NullableCheck<T, S> = Types.Maybe<T> extends T ? Types.Maybe<ListCheck<NonNullable<T>, S>> : ListCheck<T, S>;
       type ListCheck<T, S> = T extends (infer U)[] ? NullableCheck<U, S>[] : GraphQLRecursivePick<T, S>;
       export type GraphQLRecursivePick<T, S> = { [K in keyof T & keyof S]: ScalarCheck<T[K], S[K]> };
     
@@ -192,7 +71,7 @@ export type TypeResolveFn<TTypes, TParent = Record<PropertyKey, never>, TContext
   parent: TParent,
   context: TContext,
   info: GraphQLResolveInfo
-) => Maybe<TTypes> | Promise<Maybe<TTypes>>;
+) => Types.Maybe<TTypes> | Promise<Types.Maybe<TTypes>>;
 
 export type IsTypeOfResolverFn<T = Record<PropertyKey, never>, TContext = Record<PropertyKey, never>> = (obj: T, context: TContext, info: GraphQLResolveInfo) => boolean | Promise<boolean>;
 
@@ -222,40 +101,40 @@ export type FederationReferenceTypes = ResolversObject<{
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
-  CreateProductInput: CreateProductInput;
-  String: ResolverTypeWrapper<Scalars['String']['output']>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Money: ResolverTypeWrapper<Money>;
-  MoneyInput: MoneyInput;
+  CreateProductInput: Types.CreateProductInput;
+  String: ResolverTypeWrapper<Types.Scalars['String']['output']>;
+  Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
+  DateTime: ResolverTypeWrapper<Types.Scalars['DateTime']['output']>;
+  Money: ResolverTypeWrapper<Types.Money>;
+  MoneyInput: Types.MoneyInput;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
-  PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
+  PageInfo: ResolverTypeWrapper<Types.PageInfo>;
+  Boolean: ResolverTypeWrapper<Types.Scalars['Boolean']['output']>;
   Product: ResolverTypeWrapper<ProductRow>;
   ProductConnection: ResolverTypeWrapper<ProductPage>;
-  ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
+  ProductEdge: ResolverTypeWrapper<Omit<Types.ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  UpdateProductInput: UpdateProductInput;
+  UpdateProductInput: Types.UpdateProductInput;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
-  CreateProductInput: CreateProductInput;
-  String: Scalars['String']['output'];
-  Int: Scalars['Int']['output'];
-  DateTime: Scalars['DateTime']['output'];
-  Money: Money;
-  MoneyInput: MoneyInput;
+  CreateProductInput: Types.CreateProductInput;
+  String: Types.Scalars['String']['output'];
+  Int: Types.Scalars['Int']['output'];
+  DateTime: Types.Scalars['DateTime']['output'];
+  Money: Types.Money;
+  MoneyInput: Types.MoneyInput;
   Mutation: Record<PropertyKey, never>;
-  ID: Scalars['ID']['output'];
-  PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
+  ID: Types.Scalars['ID']['output'];
+  PageInfo: Types.PageInfo;
+  Boolean: Types.Scalars['Boolean']['output'];
   Product: ProductRow;
   ProductConnection: ProductPage;
-  ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
+  ProductEdge: Omit<Types.ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   Query: Record<PropertyKey, never>;
-  UpdateProductInput: UpdateProductInput;
+  UpdateProductInput: Types.UpdateProductInput;
 }>;
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -268,18 +147,18 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
-  restockProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRestockProductArgs, 'id' | 'quantity'>>;
-  updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
+  createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<Types.MutationCreateProductArgs, 'input'>>;
+  restockProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<Types.MutationRestockProductArgs, 'id' | 'quantity'>>;
+  updateProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<Types.MutationUpdateProductArgs, 'id' | 'input'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
-  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endCursor?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
-  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  __resolveReference?: ReferenceResolver<Types.Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -303,8 +182,8 @@ export type ProductEdgeResolvers<ContextType = Context, ParentType extends Resol
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
-  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
+  product?: Resolver<Types.Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<Types.QueryProductArgs, 'id'>>;
+  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<Types.QueryProductsArgs, 'first'>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{

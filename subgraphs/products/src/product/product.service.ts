@@ -4,6 +4,7 @@ import { isUniqueViolation } from '@shop/database';
 import { badUserInput, conflict, decodeCursor, parseFirst, parseId, toConnection, type Connection } from '@shop/graphql';
 import { createEvent } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
+import type { CreateProductInput, MoneyInput, QueryProductsArgs, UpdateProductInput } from '../__generated__/types.js';
 import * as repository from './product.repository.js';
 import type { ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
@@ -32,33 +33,10 @@ export interface ProductPage extends Connection<ProductRow> {
   totalCount: () => Promise<number>;
 }
 
-export interface MoneyInput {
-  amount: number;
-  currency: string;
-}
-
-export interface CreateProductInput {
-  sku: string;
-  name: string;
-  description?: string | null;
-  price: MoneyInput;
-  stock?: number | null;
-}
-
-export interface UpdateProductInput {
-  name?: string | null;
-  description?: string | null;
-  price?: MoneyInput | null;
-  active?: boolean | null;
-}
-
 const LIMITS = { sku: 64, name: 200, description: 5_000, search: 200 } as const;
 const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
-export async function listProducts(
-  db: Db,
-  args: { first?: number | null; after?: string | null; search?: string | null },
-): Promise<ProductPage> {
+export async function listProducts(db: Db, args: QueryProductsArgs): Promise<ProductPage> {
   const first = parseFirst(args.first);
   const after = decodeCursor(args.after);
   const search = args.search?.trim() || null;

@@ -1,5 +1,6 @@
 import { countAllProducts } from '../product/product.repository.js';
-import { createProduct, type CreateProductInput, type WriteDeps } from '../product/product.service.js';
+import type { CreateProductInput } from '../__generated__/types.js';
+import { createProduct, type WriteDeps } from '../product/product.service.js';
 
 const DEMO_CATALOG: CreateProductInput[] = [
   { sku: 'MUG-001', name: 'Enamel camp mug', description: 'Keeps coffee hot by the fire. 350 ml.', price: { amount: 1400, currency: 'EUR' }, stock: 120 },
