@@ -1,4 +1,4 @@
-export { startPaymentsSubgraph, typeDefs, type PaymentsSubgraph, type PaymentsSubgraphOptions } from './subgraph.js';
+export { startPaymentsSubgraph, type PaymentsSubgraph, type PaymentsSubgraphOptions } from './subgraph.js';
 export { insertPayment } from './payment/payment.repository.js';
 export type { NewPaymentRow, PaymentRow, PaymentsDatabase } from './payment/payment.table.js';
 export { migrations } from './migrations/index.js';

@@ -1,0 +1,10 @@
+export {
+  startSubgraph,
+  type MessagingTuning,
+  type RunningSubgraph,
+  type Started,
+  type SubgraphDefinition,
+  type SubgraphOptions,
+  type SubgraphParts,
+  type SubgraphWiring,
+} from './start-subgraph.js';
