@@ -9,7 +9,7 @@ import {
   type SelectionSetNode,
   type ValidationContext,
 } from 'graphql';
-import { ErrorCode } from '@shop/graphql';
+import { DEFAULT_PAGE_SIZE, ErrorCode } from '@shop/graphql';
 
 /** Limits on what one operation may ask for; every rejection happens before any subgraph is called. */
 export interface OperationLimits {
@@ -18,7 +18,7 @@ export interface OperationLimits {
   maxRootFields: number;
   maxTokens: number;
   maxDirectives: number;
-  /** Estimated cost: each field costs 1, times the list size (`first`, default 20) of every list above it. */
+  /** Estimated cost: each field costs 1, times the list size (`first`, by default DEFAULT_PAGE_SIZE of @shop/graphql) of every list above it. */
   maxCost: number;
   /** Hide "Did you mean …?" suggestions (on in production). */
   blockFieldSuggestions: boolean;
@@ -33,8 +33,6 @@ export const DEFAULT_LIMITS: OperationLimits = {
   maxCost: 25_000,
   blockFieldSuggestions: false,
 };
-
-const DEFAULT_LIST_SIZE = 20;
 
 function limitExceeded(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.OperationLimitExceeded } });
@@ -112,7 +110,7 @@ function costLimitPlugin(maxCost: number): ApolloServerPlugin {
                 let size = 1;
                 if (first) {
                   const value = first.value.kind === Kind.VARIABLE ? variables[first.value.name.value] : first.value.kind === Kind.INT ? Number(first.value.value) : undefined;
-                  size = typeof value === 'number' ? Math.max(1, value) : DEFAULT_LIST_SIZE;
+                  size = typeof value === 'number' ? Math.max(1, value) : DEFAULT_PAGE_SIZE;
                 }
                 total += size * (1 + (selection.selectionSet ? cost(selection.selectionSet, depth + 1) : 0));
               } else if (selection.kind === Kind.INLINE_FRAGMENT) {

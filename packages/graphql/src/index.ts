@@ -1,6 +1,7 @@
 export { badUserInput, conflict, ErrorCode, forbidden, isPublicErrorCode, unauthenticated } from './errors.js';
 export {
   decodeCursor,
+  DEFAULT_PAGE_SIZE,
   encodeCursor,
   isUuid,
   MAX_PAGE_SIZE,

@@ -1,10 +1,18 @@
 import { badUserInput } from './errors.js';
 
+/**
+ * The one owner of `first`'s rules, for every list field: the page size when
+ * `first` is left out, and the largest page. The subgraph schemas spell the
+ * default again as `first: Int = 20`, since SDL cannot import it; a router
+ * test holds the supergraph to this value. The router estimates an
+ * operation's cost with the default too (`router/src/limits.ts`).
+ */
+export const DEFAULT_PAGE_SIZE = 20;
 export const MAX_PAGE_SIZE = 100;
 
-/** Validates `first`: an integer in 1..100. */
-export function parseFirst(first: number | null | undefined, defaultSize = 20): number {
-  const size = first ?? defaultSize;
+/** Validates `first`: an integer in 1..MAX_PAGE_SIZE; DEFAULT_PAGE_SIZE when null or left out. */
+export function parseFirst(first: number | null | undefined): number {
+  const size = first ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE_SIZE) {
     throw badUserInput(`first must be between 1 and ${MAX_PAGE_SIZE}, got ${size}`, 'first');
   }
