@@ -1,3 +1,5 @@
+export { newestFirst, type KeysetPage } from './keyset.js';
+export { rowByUuid, rowsByUuid } from './loaders.js';
 export {
   startSubgraph,
   type MessagingTuning,

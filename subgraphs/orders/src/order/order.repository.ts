@@ -1,5 +1,5 @@
 import type { Compilable, Kysely, QueryCreator } from 'kysely';
-import type { CursorPosition } from '@shop/graphql';
+import { newestFirst, type KeysetPage } from '@shop/subgraph-kit';
 import type { CancellationReason, OrderStatus } from './order.model.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 
@@ -30,17 +30,8 @@ export async function findItemsByOrderIds(db: Db, orderIds: readonly string[]): 
 }
 
 /* listOrders: newest first, keyset pagination on (created_at, id) */
-export async function listOrders(
-  db: Db,
-  filter: OrderListFilter,
-  page: { limit: number; after: CursorPosition | null },
-): Promise<OrderRow[]> {
-  let query = filteredOrders(db, filter).selectAll();
-  if (page.after) {
-    const { createdAt, id } = page.after;
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(createdAt, id)));
-  }
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+export async function listOrders(db: Db, filter: OrderListFilter, page: KeysetPage): Promise<OrderRow[]> {
+  return newestFirst(filteredOrders(db, filter).selectAll(), page).execute();
 }
 
 /* countOrders */

@@ -1,6 +1,6 @@
-import DataLoader from 'dataloader';
+import type DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
-import { isUuid } from '@shop/graphql';
+import { rowByUuid } from '@shop/subgraph-kit';
 import { findProductsByIds } from './product.repository.js';
 import type { ProductRow, ProductsDatabase } from './product.table.js';
 
@@ -11,11 +11,5 @@ export interface ProductLoaders {
 
 /** Built per request: a batch is one SQL statement, results in key order. */
 export function createProductLoaders(db: Kysely<ProductsDatabase>): ProductLoaders {
-  return {
-    productById: new DataLoader(async (ids) => {
-      const rows = await findProductsByIds(db, ids.filter(isUuid));
-      const byId = new Map(rows.map((row) => [row.id, row]));
-      return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
-    }),
-  };
+  return { productById: rowByUuid((ids) => findProductsByIds(db, ids), (product) => product.id) };
 }

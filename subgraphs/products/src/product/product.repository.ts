@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { CursorPosition } from '@shop/graphql';
+import { newestFirst, type KeysetPage } from '@shop/subgraph-kit';
 import type { NewProductRow, ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
 type Db = Kysely<ProductsDatabase>;
@@ -15,17 +15,8 @@ export async function findProductsByIds(db: Db, ids: readonly string[]): Promise
 }
 
 /* listActiveProducts: newest first, keyset pagination on (created_at, id) */
-export async function listActiveProducts(
-  db: Db,
-  filter: ProductListFilter,
-  page: { limit: number; after: CursorPosition | null },
-): Promise<ProductRow[]> {
-  let query = activeProducts(db, filter).selectAll();
-  if (page.after) {
-    const { createdAt, id } = page.after;
-    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(createdAt, id)));
-  }
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).execute();
+export async function listActiveProducts(db: Db, filter: ProductListFilter, page: KeysetPage): Promise<ProductRow[]> {
+  return newestFirst(activeProducts(db, filter).selectAll(), page).execute();
 }
 
 /* countActiveProducts */
