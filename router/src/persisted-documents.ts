@@ -40,11 +40,11 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '@shop/observability';
 
 /**
- * The SDK's manifest, found beside the router in this repository (the router
- * does not depend on the SDK package). Another file with the same shape can be
- * given with PERSISTED_DOCUMENTS_MANIFEST.
+ * The manifest of the SDK's operations (`@shop/sdk/persisted-documents.json`),
+ * as a file path. Another file with the same shape can be given with
+ * PERSISTED_DOCUMENTS_MANIFEST.
  */
-export const DEFAULT_PERSISTED_DOCUMENTS_MANIFEST = fileURLToPath(new URL('../../sdk/src/__generated__/persisted-documents.json', import.meta.url));
+export const DEFAULT_PERSISTED_DOCUMENTS_MANIFEST = fileURLToPath(import.meta.resolve('@shop/sdk/persisted-documents.json'));
 
 export interface PersistedDocumentsConfig {
   /** Refuse every operation that is not in the manifest (PERSISTED_DOCUMENTS_ONLY). */

@@ -1,5 +1,5 @@
 /**
- * The checkout saga's invariants (ARCHITECTURE.md) as one pure function of a
+ * The checkout saga's invariants (listed in docs/events.md) as one pure function of a
  * snapshot of the three databases and the provider's charges. Tests read the
  * snapshot through in-process handles (`sagaInvariantViolations`), the chaos
  * run and the bench through plain connections to a cluster of processes; the

@@ -127,7 +127,3 @@ export function decodeEvent(delivery: Pick<Delivery, 'subject' | 'data'>): Domai
   if (!data.success) throw new PoisonMessageError(`Event ${type} ${envelope.data.id} has invalid data: ${z.prettifyError(data.error)}`);
   return { ...envelope.data, type, data: data.data } as DomainEvent;
 }
-
-export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(envelope));
-}

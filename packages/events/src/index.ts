@@ -21,7 +21,6 @@ export { deadLetterSubject, streamForSubject, subjectMatches } from './subjects.
 export {
   createEvent,
   decodeEvent,
-  encodeEnvelope,
   EVENT_CATALOGUE,
   type DomainEvent,
   type DomainEventOf,

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 
-/** The error codes of the public API (API.md, "Errors"). */
+/** The error codes of the public API (README, "What the API offers"). */
 export const ErrorCode = {
   BadUserInput: 'BAD_USER_INPUT',
   Unauthenticated: 'UNAUTHENTICATED',

@@ -40,7 +40,6 @@ export interface Messaging {
   stopRelay(): Promise<void>;
   /** Starts a fresh relay after stopRelay. */
   startRelay(): void;
-  isHealthy(): Promise<boolean>;
   /** Rejects when the event broker does not answer (for /ready). */
   assertHealthy(): Promise<void>;
   /** Deletes published outbox rows and inbox records past their retention now (the job does it periodically). */
@@ -109,7 +108,6 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
     startRelay() {
       relay ??= newRelay();
     },
-    isHealthy: () => options.transport.isHealthy(),
     async assertHealthy() {
       if (!(await options.transport.isHealthy())) throw new Error(`the event broker (${options.transport.kind}) does not answer`);
     },

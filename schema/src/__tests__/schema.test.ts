@@ -6,7 +6,7 @@ import { contractViolations } from '../contract.js';
 
 const CONTRACT_PATH = new URL('../../contract/api-contract.graphql', import.meta.url);
 
-/** In API.md but not built yet: none. */
+/** In the contract but not built yet: none. */
 const PENDING = new Set<string>();
 
 describe('composed schema', () => {
@@ -17,7 +17,7 @@ describe('composed schema', () => {
     expect(await readFile(API_SCHEMA_PATH, 'utf8')).toBe(composition.apiSdl.trimEnd() + '\n');
   });
 
-  it('keeps every type, field, argument and enum value of the API contract (API.md)', async () => {
+  it('keeps every type, field, argument and enum value of the API contract (contract/api-contract.graphql)', async () => {
     const api = buildSchema(await readFile(API_SCHEMA_PATH, 'utf8'));
     expect(contractViolations(await readFile(CONTRACT_PATH, 'utf8'), api, PENDING)).toEqual([]);
   });

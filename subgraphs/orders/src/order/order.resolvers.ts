@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import * as service from './order.service.js';
 import type { OrderRow } from './order.table.js';
 
-/** Loads an order the viewer may read; null when missing or someone else's (API.md: no hint it exists). */
+/** Loads an order the viewer may read; null when missing or someone else's, so the answer gives no hint that it exists. */
 async function loadVisibleOrder(id: string, { loaders, viewer }: Context): Promise<OrderRow | null> {
   const order = await loaders.orderById.load(id);
   return order && canRead(viewer, order.customer_id) ? order : null;
