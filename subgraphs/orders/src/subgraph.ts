@@ -28,9 +28,8 @@ export function startOrdersSubgraph({ sagaDeadlineMs, sweepIntervalMs, ...option
       resolvers: orderResolvers,
       migrations,
       wire: ({ db, outbox, metrics, logger }: SubgraphWiring<OrdersDatabase>) => {
-        const outcomes = createSagaOutcomes(metrics);
-        const saga = orderSagaHandlers(outbox, outcomes);
-        const writes = { db, outbox, outcomes };
+        const writes = { db, outbox, outcomes: createSagaOutcomes(metrics) };
+        const saga = orderSagaHandlers(writes);
         return {
           consumers: [
             // One subject each where a stream carries more than this service uses: every
@@ -41,7 +40,7 @@ export function startOrdersSubgraph({ sagaDeadlineMs, sweepIntervalMs, ...option
           ],
           createContext: (viewer) => createContext(writes, viewer),
           async start() {
-            const sweeper = startOrderSweeper({ outbox, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, outcomes, logger });
+            const sweeper = startOrderSweeper({ writes, deadlineMs: sagaDeadlineMs, intervalMs: sweepIntervalMs, logger });
             return { exposed: { sweeper }, stop: () => sweeper.stop() };
           },
         };

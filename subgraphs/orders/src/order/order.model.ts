@@ -18,3 +18,6 @@ export const CancellationReason = {
   TIMED_OUT: 'TIMED_OUT',
 } as const;
 export type CancellationReason = (typeof CancellationReason)[keyof typeof CancellationReason];
+
+/** How an order leaves PENDING: confirmed, or cancelled for a reason. */
+export type OrderOutcome = { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason };

@@ -1,6 +1,6 @@
 import type { Compilable, Kysely, QueryCreator } from 'kysely';
 import { newestFirst, type KeysetPage } from '@shop/subgraph-kit';
-import type { CancellationReason, OrderStatus } from './order.model.js';
+import type { OrderOutcome, OrderStatus } from './order.model.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 
 type Db = Kysely<OrdersDatabase>;
@@ -79,25 +79,20 @@ export async function insertOrder(db: Db, order: NewOrderRow, items: Omit<NewOrd
  * is not PENDING any more: the first outcome wins, and a late or repeated one
  * changes nothing.
  */
-export function finishPendingOrder(
-  db: Db,
-  id: string,
-  outcome: { status: 'CONFIRMED' } | { status: 'CANCELLED'; reason: CancellationReason },
-  now: Date,
-): Compilable<OrderRow> {
-  return db
-    .updateTable('orders')
-    .set({ status: outcome.status, cancellation_reason: outcome.status === 'CANCELLED' ? outcome.reason : null, updated_at: now })
-    .where('id', '=', id)
-    .where('status', '=', 'PENDING')
-    .returningAll();
+export function finishPendingOrder(db: Db, id: string, outcome: OrderOutcome, now: Date): Compilable<OrderRow> {
+  return db.updateTable('orders').set(finished(outcome, now)).where('id', '=', id).where('status', '=', 'PENDING').returningAll();
 }
 
-/* timeOutPendingOrders: cancels up to `limit` orders still PENDING since before `placedBefore` */
-export async function timeOutPendingOrders(db: Db, placedBefore: Date, limit: number, now: Date): Promise<OrderRow[]> {
+/**
+ * finishPendingOrdersPlacedBefore: moves up to `limit` orders still PENDING
+ * since before `placedBefore` to their final state, oldest first; rows
+ * another transaction holds are skipped (SKIP LOCKED), so replicas can run it
+ * side by side.
+ */
+export async function finishPendingOrdersPlacedBefore(db: Db, placedBefore: Date, limit: number, outcome: OrderOutcome, now: Date): Promise<OrderRow[]> {
   return db
     .updateTable('orders')
-    .set({ status: 'CANCELLED', cancellation_reason: 'TIMED_OUT', updated_at: now })
+    .set(finished(outcome, now))
     .where('id', 'in', (eb) =>
       eb
         .selectFrom('orders')
@@ -112,4 +107,8 @@ export async function timeOutPendingOrders(db: Db, placedBefore: Date, limit: nu
     .where('status', '=', 'PENDING')
     .returningAll()
     .execute();
+}
+
+function finished(outcome: OrderOutcome, now: Date) {
+  return { status: outcome.status, cancellation_reason: outcome.status === 'CANCELLED' ? outcome.reason : null, updated_at: now };
 }

@@ -18,6 +18,7 @@ import {
 } from '@shop/graphql';
 import { findCatalogProducts } from '../catalog/catalog.repository.js';
 import type { SagaOutcomes } from './order.metrics.js';
+import type { OrderOutcome } from './order.model.js';
 import type { PlaceOrderInput, QueryOrdersArgs } from '../__generated__/types.js';
 import * as repository from './order.repository.js';
 import type { OrderRow, OrdersDatabase } from './order.table.js';
@@ -121,22 +122,55 @@ export async function placeOrder({ db, outbox }: WriteDeps, viewer: Viewer, inpu
 }
 
 /** Cancels a PENDING order for its owner or an admin; the saga releases stock and refunds any charge. */
-export async function cancelOrder({ db, outbox, outcomes }: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
+export async function cancelOrder(writes: WriteDeps, viewer: Viewer, id: string, now = new Date()): Promise<OrderRow> {
   requireUser(viewer);
   const orderId = parseId(id, 'id');
-  const [order] = await repository.findOrdersByIds(db, [orderId]);
+  const [order] = await repository.findOrdersByIds(writes.db, [orderId]);
   // Someone else's order is reported like a missing one: its existence is not theirs to know.
   if (!order || !canRead(viewer, order.customer_id)) throw badUserInput(`No order has id "${orderId}"`, 'id');
-  const cancelled = await outbox.changeAndEmit(
-    (trx) => repository.finishPendingOrder(trx, orderId, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now),
-    createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }, now),
-  );
+  const [cancelled] = await finishOrders(writes, { id: orderId }, { status: 'CANCELLED', reason: 'CUSTOMER_CANCELLED' }, now);
   if (!cancelled) {
-    const [current] = await repository.findOrdersByIds(db, [orderId]);
+    const [current] = await repository.findOrdersByIds(writes.db, [orderId]);
     throw conflict(`Only a PENDING order can be cancelled; order ${orderId} is ${current?.status ?? 'gone'}`);
   }
-  outcomes.record('CUSTOMER_CANCELLED');
   return cancelled;
+}
+
+/** Which PENDING orders to finish: one (an event's, a customer's), or a batch of the oldest placed before a time (the sweeper's). */
+export type PendingOrders = { id: string } | { placedBefore: Date; limit: number };
+
+/**
+ * The one way an order leaves PENDING, for every step of the saga that
+ * finishes one (its events, the deadline sweeper, the customer's cancel):
+ * each order moves to `outcome`, its OrderConfirmed or OrderCancelled is
+ * written with it, and the outcome is counted once committed. Only a PENDING
+ * order moves, so the first outcome wins whatever order they arrive in: a
+ * late or repeated one changes nothing (payments refunds a charge that lands
+ * on a cancelled order). Resolves with the orders it finished.
+ *
+ * One order is one statement (`outbox.changeAndEmit`: the hottest write of
+ * the saga, no inbox record needed); a batch is one transaction.
+ */
+export async function finishOrders({ outbox, outcomes }: WriteDeps, which: PendingOrders, outcome: OrderOutcome, now = new Date()): Promise<OrderRow[]> {
+  let finished: OrderRow[];
+  if ('id' in which) {
+    const order = await outbox.changeAndEmit((db) => repository.finishPendingOrder(db, which.id, outcome, now), finishedEvent(which.id, outcome, now));
+    finished = order ? [order] : [];
+  } else {
+    finished = await outbox.transaction(async (trx, emit) => {
+      const orders = await repository.finishPendingOrdersPlacedBefore(trx, which.placedBefore, which.limit, outcome, now);
+      emit(...orders.map((order) => finishedEvent(order.id, outcome, now)));
+      return orders;
+    });
+  }
+  outcomes.record(outcome.status === 'CONFIRMED' ? 'CONFIRMED' : outcome.reason, finished.length);
+  return finished;
+}
+
+function finishedEvent(orderId: string, outcome: OrderOutcome, now: Date) {
+  return outcome.status === 'CONFIRMED'
+    ? createEvent('OrderConfirmed', orderId, { orderId }, now)
+    : createEvent('OrderCancelled', orderId, { orderId, reason: outcome.reason }, now);
 }
 
 function parseItems(items: PlaceOrderInput['items']): { productId: string; quantity: number }[] {

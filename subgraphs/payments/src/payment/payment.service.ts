@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { createEvent, type EventData } from '@shop/events';
+import { createEvent, type EventData, type OutgoingEvent } from '@shop/events';
 import type { Outbox } from '@shop/outbox';
 import { PaymentProviderRequestError, PaymentProviderUnavailableError, type ChargeResult, type PaymentProviderClient } from '@shop/payment-provider';
 import type { Logger } from '@shop/observability';
+import type { PaymentStatus } from './payment.model.js';
 import * as repository from './payment.repository.js';
 import type { PaymentRow, PaymentsDatabase } from './payment.table.js';
 
@@ -18,6 +19,12 @@ export const PROVIDER_REJECTED = 'provider_rejected';
  */
 export const UNSEEN_CHARGE_REASONS = ['provider_unavailable', ORDER_CANCELLED] as const;
 const UNSEEN_CHARGE_POSSIBLE: ReadonlySet<string> = new Set(UNSEEN_CHARGE_REASONS);
+
+/** How a payment settles: what the provider answered, or what a cancelled order's payment came to. */
+type Settlement =
+  | { status: 'SUCCEEDED'; chargeId: string; attempts: number }
+  | { status: 'FAILED'; failureReason: string; attempts?: number; reconciled?: boolean }
+  | { status: 'REFUNDED'; chargeId?: string; attempts?: number; reconciled?: boolean };
 
 export interface PaymentServiceOptions {
   db: Kysely<PaymentsDatabase>;
@@ -125,21 +132,29 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     return Math.round(cap / 2 + Math.random() * (cap / 2));
   }
 
-  async function settleCharge(payment: PaymentRow, result: ChargeResult): Promise<void> {
-    const { id, order_id: orderId } = payment;
+  /**
+   * The one way a payment settles, for every step that settles one (a
+   * charge's answer, a cancelled order's payment, a refund): moves it from
+   * `from` to the settlement and writes the event announcing it
+   * (PaymentSucceeded, PaymentFailed or PaymentRefunded) in one statement
+   * (`outbox.changeAndEmit`: no transaction round trips). Undefined, and
+   * nothing announced, when the payment had left `from` (another attempt
+   * settled it).
+   */
+  async function settle(payment: PaymentRow, from: PaymentStatus, settlement: Settlement): Promise<PaymentRow | undefined> {
     const now = new Date();
-    const amount = { amount: payment.amount, currency: payment.currency };
-    // Each settlement is one statement with its event (outbox.changeAndEmit): no transaction round trips.
-    const settled =
+    return outbox.changeAndEmit((db) => repository.settlePayment(db, payment.id, from, settlement, now), settledEvent(payment, settlement, now));
+  }
+
+  async function settleCharge(payment: PaymentRow, result: ChargeResult): Promise<void> {
+    const orderId = payment.order_id;
+    const settled = await settle(
+      payment,
+      'PENDING',
       result.outcome === 'succeeded'
-        ? await outbox.changeAndEmit(
-            (db) => repository.settlePayment(db, id, 'PENDING', { status: 'SUCCEEDED', chargeId: result.chargeId, attempts: result.attempts }, now),
-            createEvent('PaymentSucceeded', orderId, { orderId, paymentId: id, amount }, now),
-          )
-        : await outbox.changeAndEmit(
-            (db) => repository.settlePayment(db, id, 'PENDING', { status: 'FAILED', failureReason: result.code, attempts: result.attempts }, now),
-            createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: result.code }, now),
-          );
+        ? { status: 'SUCCEEDED', chargeId: result.chargeId, attempts: result.attempts }
+        : { status: 'FAILED', failureReason: result.code, attempts: result.attempts },
+    );
     if (result.outcome !== 'succeeded') return;
     if (!settled) {
       // Someone settled the payment while this attempt ran past its lease. If it was
@@ -172,23 +187,16 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
    * before recording it. Kept charges are refunded (REFUNDED); with none, FAILED.
    */
   async function settleCancelled(payment: PaymentRow): Promise<void> {
-    const { id, order_id: orderId } = payment;
+    const orderId = payment.order_id;
     const { charges } = await provider.findCharges(orderId);
     const kept = charges.filter((charge) => charge.status === 'succeeded');
     for (const charge of kept) await refundCharge(orderId, charge.id, 'a charge of a cancelled order whose answer was never recorded');
     const chargeId = kept[0]?.id ?? charges[0]?.id ?? null;
-    const now = new Date();
-    if (chargeId) {
-      await outbox.changeAndEmit(
-        (db) => repository.settlePayment(db, id, 'PENDING', { status: 'REFUNDED', chargeId, reconciled: true }, now),
-        createEvent('PaymentRefunded', orderId, { orderId, paymentId: id, amount: { amount: payment.amount, currency: payment.currency } }, now),
-      );
-    } else {
-      await outbox.changeAndEmit(
-        (db) => repository.settlePayment(db, id, 'PENDING', { status: 'FAILED', failureReason: ORDER_CANCELLED, reconciled: true }, now),
-        createEvent('PaymentFailed', orderId, { orderId, paymentId: id, failureReason: ORDER_CANCELLED }, now),
-      );
-    }
+    await settle(
+      payment,
+      'PENDING',
+      chargeId ? { status: 'REFUNDED', chargeId, reconciled: true } : { status: 'FAILED', failureReason: ORDER_CANCELLED, reconciled: true },
+    );
   }
 
   async function refundCharge(orderId: string, chargeId: string, what: string): Promise<void> {
@@ -215,11 +223,7 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
     if (payment?.status !== 'SUCCEEDED') return;
     if (!payment.charge_id) throw new Error(`payment ${payment.id} succeeded without a charge id`);
     const refund = await provider.refund({ idempotencyKey: `refund-${payment.charge_id}`, chargeId: payment.charge_id });
-    const now = new Date();
-    const refunded = await outbox.changeAndEmit(
-      (db) => repository.settlePayment(db, payment.id, 'SUCCEEDED', { status: 'REFUNDED', attempts: refund.attempts }, now),
-      createEvent('PaymentRefunded', orderId, { orderId, paymentId: payment.id, amount: { amount: payment.amount, currency: payment.currency } }, now),
-    );
+    const refunded = await settle(payment, 'SUCCEEDED', { status: 'REFUNDED', attempts: refund.attempts });
     if (refunded) logger.info({ orderId, paymentId: payment.id }, 'refunded the charge of a cancelled order');
   }
 
@@ -254,4 +258,18 @@ export function createPaymentService(options: PaymentServiceOptions): PaymentSer
   }
 
   return { startPayment, cancelOrder, processDuePayments, reconcileCancelledOrders };
+}
+
+/** The event announcing a settlement. */
+function settledEvent(payment: PaymentRow, settlement: Settlement, now: Date): OutgoingEvent {
+  const { id: paymentId, order_id: orderId } = payment;
+  const amount = { amount: payment.amount, currency: payment.currency };
+  switch (settlement.status) {
+    case 'SUCCEEDED':
+      return createEvent('PaymentSucceeded', orderId, { orderId, paymentId, amount }, now);
+    case 'FAILED':
+      return createEvent('PaymentFailed', orderId, { orderId, paymentId, failureReason: settlement.failureReason }, now);
+    case 'REFUNDED':
+      return createEvent('PaymentRefunded', orderId, { orderId, paymentId, amount }, now);
+  }
 }
