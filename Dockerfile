@@ -14,7 +14,7 @@
 # Every workspace's package.json is needed, or `npm ci` finds the lockfile out
 # of step with the workspaces (deploy/__tests__/deployment.test.ts checks the
 # list below against package.json's "workspaces").
-FROM node:20.20.2-bookworm-slim AS deps
+FROM node:24.22.3-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/launcher/package.json apps/launcher/
@@ -27,6 +27,7 @@ COPY packages/observability/package.json packages/observability/
 COPY packages/outbox/package.json packages/outbox/
 COPY packages/payment-provider/package.json packages/payment-provider/
 COPY packages/runtime/package.json packages/runtime/
+COPY packages/subgraph-kit/package.json packages/subgraph-kit/
 COPY router/package.json router/
 COPY schema/package.json schema/
 COPY sdk/package.json sdk/
@@ -38,7 +39,7 @@ RUN --mount=type=cache,target=/root/.npm,sharing=locked \
     npm ci --omit=dev --no-audit --no-fund
 
 # ---- runtime: production node_modules plus the sources ---------------------
-FROM node:20.20.2-bookworm-slim AS runtime
+FROM node:24.22.3-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0
 WORKDIR /app
