@@ -15,6 +15,10 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 120_000,
+    // Quiet unless something fails: a test's console output (service logs included,
+    // see testing/src/quiet-logs.ts) is shown only when that test fails.
+    silent: 'passed-only',
+    setupFiles: ['testing/src/quiet-logs.ts'],
     projects: [
       {
         extends: true,

@@ -1,4 +1,4 @@
-export { createLogger, type Logger } from './logger.js';
+export { createLogger, routeLogs, type Logger } from './logger.js';
 export {
   boundedLabel,
   breakerStateValue,
