@@ -28,7 +28,8 @@ const SERVICES = layer('subgraphs/*', 'router');
 const APPS = layer('apps/*');
 const TEST_INFRASTRUCTURE = layer('testing', 'integration-tests', 'bench');
 const LIBRARIES = `${SHARED}|${SERVICES}`;
-const WORKSPACE = `^(${folders('apps/*', 'packages/*', 'subgraphs/*', 'router', 'schema', 'sdk', 'testing', 'integration-tests', 'bench').join('|')})/`;
+const CLIENTS = layer('examples');
+const WORKSPACE = `^(${folders('apps/*', 'packages/*', 'subgraphs/*', 'router', 'schema', 'sdk', 'testing', 'integration-tests', 'bench', 'examples').join('|')})/`;
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 export default {
@@ -60,6 +61,13 @@ export default {
       severity: 'error',
       from: { path: SERVICES },
       to: { path: SERVICES, pathNot: '^$1/' },
+    },
+    {
+      name: 'client-imports-more-than-the-sdk',
+      comment: "The examples are what a shop's own client would write: the API through @shop/sdk, nothing of the server.",
+      severity: 'error',
+      from: { path: CLIENTS },
+      to: { path: `${layer('packages/*', 'schema')}|${SERVICES}|${APPS}|${TEST_INFRASTRUCTURE}` },
     },
     {
       name: 'workspace-reached-by-path',

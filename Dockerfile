@@ -19,6 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY apps/launcher/package.json apps/launcher/
 COPY bench/package.json bench/
+COPY examples/package.json examples/
 COPY integration-tests/package.json integration-tests/
 COPY packages/database/package.json packages/database/
 COPY packages/events/package.json packages/events/
