@@ -1,4 +1,4 @@
-export { newestFirst, type KeysetPage } from './keyset.js';
+export { countRows, newestFirst, type KeysetPage } from './keyset.js';
 export { rowByUuid, rowsByUuid } from './loaders.js';
 export {
   startSubgraph,

@@ -28,3 +28,15 @@ export function newestFirst<DB, TB extends keyof DB, O>(query: SelectQueryBuilde
   }
   return keyed.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit) as unknown as SelectQueryBuilder<DB, TB, O>;
 }
+
+/**
+ * The rows a listing holds in all (a connection's `totalCount`): `query` is
+ * the listing's `selectFrom(…).where(…)`, before it selects anything.
+ * pg answers count(*) as a string, PGlite as a number: both become a number.
+ */
+export async function countRows<DB, TB extends keyof DB>(query: SelectQueryBuilder<DB, TB, object>): Promise<number> {
+  // Kysely cannot name the selection's type over a generic table; the count is all it selects.
+  const listing = query as unknown as SelectQueryBuilder<{ listed: KeysetColumns }, 'listed', object>;
+  const { count } = await listing.select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+  return Number(count);
+}

@@ -1,5 +1,5 @@
 import type { Compilable, Kysely, QueryCreator } from 'kysely';
-import { newestFirst, type KeysetPage } from '@shop/subgraph-kit';
+import { countRows, newestFirst, type KeysetPage } from '@shop/subgraph-kit';
 import type { OrderOutcome, OrderStatus } from './order.model.js';
 import type { NewOrderItemRow, NewOrderRow, OrderItemRow, OrderRow, OrdersDatabase } from './order.table.js';
 
@@ -36,10 +36,7 @@ export async function listOrders(db: Db, filter: OrderListFilter, page: KeysetPa
 
 /* countOrders */
 export async function countOrders(db: Db, filter: OrderListFilter): Promise<number> {
-  const { count } = await filteredOrders(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  return Number(count);
+  return countRows(filteredOrders(db, filter));
 }
 
 function filteredOrders(db: Db, filter: OrderListFilter) {

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { newestFirst, type KeysetPage } from '@shop/subgraph-kit';
+import { countRows, newestFirst, type KeysetPage } from '@shop/subgraph-kit';
 import type { NewProductRow, ProductPatch, ProductRow, ProductsDatabase } from './product.table.js';
 
 type Db = Kysely<ProductsDatabase>;
@@ -21,10 +21,7 @@ export async function listActiveProducts(db: Db, filter: ProductListFilter, page
 
 /* countActiveProducts */
 export async function countActiveProducts(db: Db, filter: ProductListFilter): Promise<number> {
-  const { count } = await activeProducts(db, filter)
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  return Number(count);
+  return countRows(activeProducts(db, filter));
 }
 
 function activeProducts(db: Db, filter: ProductListFilter) {
@@ -40,11 +37,7 @@ function activeProducts(db: Db, filter: ProductListFilter) {
 
 /* countAllProducts: any product at all, archived included */
 export async function countAllProducts(db: Db): Promise<number> {
-  const { count } = await db
-    .selectFrom('products')
-    .select((eb) => eb.fn.countAll<number>().as('count'))
-    .executeTakeFirstOrThrow();
-  return Number(count);
+  return countRows(db.selectFrom('products'));
 }
 
 /* insertProduct */
