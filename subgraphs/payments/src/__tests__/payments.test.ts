@@ -45,6 +45,14 @@ const paymentOf = (orderId: string) =>
 const chargesOf = (orderId: string) => provider.charges().filter((charge) => charge.reference === orderId).map((charge) => charge.status);
 const announced = async (orderId: string) => (await payments.emitted(orderId)).map(({ type, data }) => ({ type, data }));
 
+/** Runs the worker until the payment of the order has left PENDING. */
+const settledByWorker = (orderId: string) =>
+  waitFor(`the payment of order ${orderId} to settle`, async () => {
+    await payments.subgraph.worker.runOnce();
+    const payment = await paymentOf(orderId);
+    return payment?.status !== 'PENDING' && payment;
+  });
+
 describe('settling a payment', () => {
   it('charges a reserved order once and announces PaymentSucceeded; a redelivered StockReserved changes nothing', async () => {
     const orderId = randomUUID();
@@ -98,11 +106,7 @@ describe('settling a payment', () => {
     expect(await announced(orderId)).toEqual([]);
 
     provider.clearFaults();
-    const settled = await waitFor('the worker to charge the payment', async () => {
-      await payments.subgraph.worker.runOnce();
-      const payment = await paymentOf(orderId);
-      return payment?.status !== 'PENDING' && payment;
-    });
+    const settled = await settledByWorker(orderId);
     expect(settled).toMatchObject({ status: 'SUCCEEDED', attempts: 3 });
     expect(chargesOf(orderId)).toEqual(['succeeded']);
     expect((await announced(orderId)).map(({ type }) => type)).toEqual(['PaymentSucceeded']);
@@ -115,11 +119,7 @@ describe('settling a payment', () => {
     provider.clearFaults();
     // Settled by the handler if the retry is already due, else by the worker.
     await payments.deliver(orderCancelled(orderId));
-    const settled = await waitFor('the payment of the cancelled order to settle', async () => {
-      await payments.subgraph.worker.runOnce();
-      const payment = await paymentOf(orderId);
-      return payment?.status !== 'PENDING' && payment;
-    });
+    const settled = await settledByWorker(orderId);
     expect(settled).toMatchObject({ status: 'FAILED', failure_reason: 'order_cancelled', reconciled_at: expect.any(Date) });
     expect(chargesOf(orderId)).toEqual([]);
     expect(await announced(orderId)).toEqual([{ type: 'PaymentFailed', data: { orderId, paymentId: settled.id, failureReason: 'order_cancelled' } }]);
