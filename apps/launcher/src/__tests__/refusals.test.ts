@@ -13,8 +13,10 @@ const run = promisify(execFile);
 
 /** `npm start` as a new user runs it (tsx main.ts), with `env` added; its exit code and output. */
 async function start(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
+  // The embedded default, whatever the suite runs on: these refusals come before any database is opened.
+  const { DATABASE_URL: _database, NATS_URL: _nats, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...process.env, LOG_LEVEL: 'silent', ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...inherited, LOG_LEVEL: 'silent', ...env }, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
