@@ -1,12 +1,3 @@
 export { countRows, newestFirst, type KeysetPage } from './keyset.js';
 export { rowByUuid, rowsByUuid } from './loaders.js';
-export {
-  startSubgraph,
-  type MessagingTuning,
-  type RunningSubgraph,
-  type Started,
-  type SubgraphDefinition,
-  type SubgraphOptions,
-  type SubgraphParts,
-  type SubgraphWiring,
-} from './start-subgraph.js';
+export { startSubgraph, type RunningSubgraph, type SubgraphOptions, type SubgraphWiring } from './start-subgraph.js';

@@ -28,7 +28,6 @@ export interface SubgraphOptions extends ServeOptions {
 
 /** What the kit hands a subgraph to build its own parts from. */
 export interface SubgraphWiring<DB> {
-  readonly database: SubgraphDatabase<DB>;
   readonly db: Kysely<DB>;
   /** Commits a change with its events and hands them to this subgraph's relay. */
   readonly outbox: Outbox<DB>;
@@ -103,7 +102,7 @@ export async function startSubgraph<DB extends OutboxTables, Context extends obj
   // The relay exists only once messaging starts; until then nothing commits events.
   let notifyRelay: CommittedEvents = () => undefined;
   const outbox = createOutbox(db, (events) => notifyRelay(events));
-  const parts = definition.wire({ database, db, outbox, metrics, logger: serve.logger });
+  const parts = definition.wire({ db, outbox, metrics, logger: serve.logger });
   const messaging = await startMessaging({
     // DB has the outbox tables (DB extends OutboxTables), but Kysely's database type is invariant.
     db: db as unknown as Kysely<OutboxTables>,
