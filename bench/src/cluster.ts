@@ -48,6 +48,8 @@ export interface ClusterOptions {
   nats: { kind: 'shared'; url: string } | { kind: 'private' };
   /** Prefix of this run's databases and NATS namespace (a random suffix is appended). */
   name: string;
+  /** Extra node arguments of one service, e.g. `{ router: ['--cpu-prof', '--cpu-prof-dir=…'] }` (after BENCH_NODE_ARGS). */
+  nodeArgs?: Partial<Record<ServiceName, string[]>>;
   /** Extra environment for every service process (SAGA_DEADLINE_MS, LOG_LEVEL…). */
   env?: Record<string, string>;
   /** Log lines of the cluster itself (starts, kills); silent when absent. */
@@ -118,6 +120,8 @@ export interface Cluster {
   readonly adminDatabaseUrl: string;
   /** Whether the payment provider was given a data dir it understands (PAYMENT_PROVIDER_DATA_DIR / dataDir). */
   readonly providerKeepsLedger: boolean;
+  /** The secret each subgraph expects in x-shop-subgraph-secret (another gateway in front of the subgraphs needs it). */
+  readonly subgraphSecrets: Readonly<Record<SubgraphName, string>>;
   token(sub: string, roles: ('customer' | 'admin')[]): Promise<string>;
   pid(name: ProcessName): number | undefined;
   /** Sends the signal and waits until the process has exited. Not reported as an unexpected exit. */
@@ -329,7 +333,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   Object.assign(baseEnv, { NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO_DATA: 'false', APOLLO_TELEMETRY_DISABLED: 'true' });
 
   function serviceEnv(name: ServiceName): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...baseEnv, ...options.env, SERVICES: name };
+    // A data folder per process: the launcher locks its DATA_DIR when it sees no DATABASE_URL (the router,
+    // the card provider), and two processes on the default .data would refuse each other.
+    const env: NodeJS.ProcessEnv = { ...baseEnv, ...options.env, SERVICES: name, DATA_DIR: join(root, 'data', name) };
     switch (name) {
       case 'payment-provider':
         return { ...env, PAYMENT_PROVIDER_PORT: String(ports[name]), PAYMENT_PROVIDER_DATA_DIR: providerDataDir };
@@ -363,7 +369,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // BENCH_NODE_ARGS reaches each service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
     // every process under load (Node refuses --cpu-prof in NODE_OPTIONS).
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    spawnLogged(name, process.execPath, [...nodeArgs, '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
+    spawnLogged(name, process.execPath, [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
   }
 
   async function waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {
@@ -515,6 +521,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     databaseUrl: (subgraph) => databaseUrl(subgraph),
     adminDatabaseUrl: databaseUrl('postgres'),
     providerKeepsLedger,
+    subgraphSecrets: secrets,
     token: (sub, roles) => signDevelopmentToken(jwtSecret, { sub, roles }),
     pid: (name) => managed.get(name)?.child?.pid,
     async kill(name, signal = 'SIGKILL') {

@@ -5,6 +5,7 @@ import { DEFAULT_LIMITS } from '@shop/router';
 import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 import { runCheckout, type CheckoutResults } from './checkout.js';
 import { runCheckoutProcesses, type ProcessesCheckoutResults } from './checkout-processes.js';
+import { runGatewayComparison, type GatewayComparisonResults } from './gateway-compare.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
 const ORDER_COUNT = 100;
@@ -12,7 +13,7 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
 const SEQUENTIAL_WARMUP_REQUESTS = 3;
 const DURATION_SECONDS = durationFromEnv(process.env['BENCH_DURATION'], 5);
-const SCENARIO_NAMES = ['read', 'security', 'checkout'] as const;
+const SCENARIO_NAMES = ['read', 'security', 'checkout', 'gateway'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const SELECTED = scenariosFromEnv(process.env['BENCH_SCENARIOS']);
 const RESULTS_DIR = new URL('../results/', import.meta.url);
@@ -44,6 +45,14 @@ function pollIntervalFromEnv(value: string | undefined): number {
   const ms = Number(value);
   if (!Number.isFinite(ms) || ms < 10) throw new Error(`BENCH_POLL_MS must be a number of milliseconds >= 10, got "${value}"`);
   return ms;
+}
+
+/** BENCH_ROUNDS: interleaved rounds of the gateway comparison (default 5). */
+function roundsFromEnv(value: string | undefined): number {
+  if (value === undefined || value === '') return 5;
+  const rounds = Number(value);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`BENCH_ROUNDS must be a positive integer, got "${value}"`);
+  return rounds;
 }
 
 /** BENCH_LEVELS=1,10,50,200: concurrent customers of the processes checkout. */
@@ -78,9 +87,9 @@ function durationFromEnv(value: string | undefined, fallback: number): number {
   return seconds;
 }
 
-/** BENCH_SCENARIOS=read,security,checkout (any subset, any order); all when unset. */
+/** BENCH_SCENARIOS=read,security,checkout,gateway (any subset, any order); all but gateway when unset (it needs DATABASE_URL and NATS_URL). */
 function scenariosFromEnv(value: string | undefined): Set<ScenarioName> {
-  if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES);
+  if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES.filter((name) => name !== 'gateway'));
   const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = names.filter((name) => !(SCENARIO_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
@@ -293,7 +302,11 @@ async function main(): Promise<void> {
       `scenarios: ${[...SELECTED].join(', ')}`,
   );
   // Each scenario runs on a supergraph of its own; the file holds what this run measured.
-  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & { security?: SecurityResult[]; checkout?: CheckoutResults | ProcessesCheckoutResults } = {
+  const output: { date: string; scenarios: ScenarioName[] } & Partial<ReadResults> & {
+    security?: SecurityResult[];
+    checkout?: CheckoutResults | ProcessesCheckoutResults;
+    gateway?: GatewayComparisonResults;
+  } = {
     date: new Date().toISOString(),
     scenarios: [...SELECTED],
   };
@@ -313,6 +326,19 @@ async function main(): Promise<void> {
     } else {
       output.checkout = await runCheckout({ durationSeconds: DURATION_SECONDS });
     }
+  }
+
+  if (SELECTED.has('gateway')) {
+    const databaseUrl = process.env['DATABASE_URL'];
+    const natsUrl = process.env['NATS_URL'];
+    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=gateway needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)');
+    output.gateway = await runGatewayComparison({
+      databaseUrl,
+      natsUrl,
+      durationSeconds: DURATION_SECONDS,
+      rounds: roundsFromEnv(process.env['BENCH_ROUNDS']),
+      profile: process.argv.includes('--profile') || process.env['BENCH_PROFILE'] === '1',
+    });
   }
 
   await mkdir(RESULTS_DIR, { recursive: true });

@@ -1,0 +1,450 @@
+/**
+ * The gateway comparison: the same four queries against the subgraph directly,
+ * this router, Hive Gateway and Hive Gateway with `@graphql-hive/router-runtime`
+ * (its Rust query planner), every service and each gateway a process of its
+ * own on Postgres + NATS (./cluster.ts), in interleaved rounds so that drift
+ * on a shared machine hits every target alike; medians are reported.
+ *
+ * Before any load, the three gateways' answers to each query must be
+ * identical after JSON normalisation. Each load run reports requests per
+ * second, p50 and p99 (wrk when installed, else autocannon), the CPU each
+ * process (gateway, products, orders, payments) spent per request and the
+ * gateway's peak RSS, sampled during the run. With `profile`, the router runs
+ * under `--cpu-prof` and its self time by package is printed at the end.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync, closeSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { freePort } from '@shop/events/testing';
+import { REPO_ROOT, startCluster, type Cluster } from './cluster.js';
+import { createCatalog, graphql, PLACE_ORDER, type CreatedProduct } from './http-client.js';
+import { READER_APPLICATION_NAME } from './invariants.js';
+import { readProcStat } from './proc.js';
+import { summariseCpuProfile, type Window } from './cpu-profile.js';
+
+/** Products in the catalog: 100 orders of 5 lines reference 500 products, 24 of them distinct (the issue's figure). */
+const PRODUCT_COUNT = 24;
+const ORDER_COUNT = 100;
+const LINES_PER_ORDER = 5;
+const CONNECTIONS = 20;
+const WARMUP_SECONDS = 1;
+
+export const TARGETS = ['direct', 'router', 'hive', 'hive+router-runtime'] as const;
+export type GatewayTarget = (typeof TARGETS)[number];
+
+const PRODUCTS_QUERY = 'query BenchProducts { products(first: 20) { edges { node { id sku name price { amount currency } stock } } } }';
+const ORDERS_QUERY = `query BenchOrders($first: Int!) {
+  orders(first: $first) { edges { node { id status items { quantity product { name price { amount } } } payment { status } } } }
+}`;
+// What the orders subgraph answers alone: it only holds product references.
+const ORDERS_SUBGRAPH_QUERY = `query BenchOrders($first: Int!) {
+  orders(first: $first) { edges { node { id status items { quantity product { id } } } } }
+}`;
+
+interface Query {
+  name: string;
+  /** Which subgraph "direct" means for this query. */
+  subgraph: 'products' | 'orders';
+  anonymous: boolean;
+  body: string;
+  directBody: string;
+}
+
+const QUERIES: Query[] = [
+  { name: 'products(first: 20), anonymous', subgraph: 'products', anonymous: true, body: JSON.stringify({ query: PRODUCTS_QUERY }), directBody: JSON.stringify({ query: PRODUCTS_QUERY }) },
+  ...[1, 10, 100].map((first) => ({
+    name: `orders(first: ${first}) → items → product, payment`,
+    subgraph: 'orders' as const,
+    anonymous: false,
+    body: JSON.stringify({ query: ORDERS_QUERY, variables: { first } }),
+    directBody: JSON.stringify({ query: ORDERS_SUBGRAPH_QUERY, variables: { first } }),
+  })),
+];
+
+/** The router's profile summary covers its measured runs of this query (the issue profiled this one). */
+const PROFILED_QUERY = 'orders(first: 10) → items → product, payment';
+
+/** The processes whose CPU a run reads: the gateway under test (none for direct) and the three subgraphs. */
+const MEASURED = ['gateway', 'products', 'orders', 'payments'] as const;
+type Measured = (typeof MEASURED)[number];
+
+interface Run {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU ms per request of each process over the run. */
+  cpuMsPerRequest: Record<Measured, number>;
+  /** Highest RSS of the gateway process (the subgraph for direct) sampled during the run, MB. */
+  peakRssMb: number;
+}
+
+export interface GatewayComparisonResults {
+  context: { connections: number; durationSeconds: number; rounds: number; loadGenerator: string; products: number; orders: number; linesPerOrder: number };
+  /** Per query and target, one run per round. */
+  runs: Record<string, Record<GatewayTarget, Run[]>>;
+  medians: Record<string, Record<GatewayTarget, Run>>;
+  routerProfile?: string;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Resident set size of a process, MB (VmRSS of /proc/<pid>/status). */
+async function rssMb(pid: number): Promise<number | undefined> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+)/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** 100 orders of 5 lines over 24 products, placed through the router, and the saga at rest (every payment settled). */
+async function seed(cluster: Cluster): Promise<void> {
+  const products: CreatedProduct[] = await createCatalog(
+    cluster,
+    Array.from({ length: PRODUCT_COUNT }, (_, index) => ({ sku: `GW-${index}`, name: `Gateway bench product ${index}`, amount: 100 + index, stock: 1_000_000 })),
+  );
+  const customer = await cluster.token('bench-customer', ['customer']);
+  let next = 0;
+  const placeOne = async (): Promise<void> => {
+    for (let index = next++; index < ORDER_COUNT; index = next++) {
+      const items = Array.from({ length: LINES_PER_ORDER }, (_, line) => ({ productId: products[(index * LINES_PER_ORDER + line) % PRODUCT_COUNT]!.id, quantity: 1 + line }));
+      await graphql(cluster.routerUrl, customer, PLACE_ORDER, { input: { items, paymentToken: 'tok_visa', idempotencyKey: `gateway-bench-${index}` } }, 60_000);
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, placeOne));
+  const client = new pg.Client({ connectionString: cluster.databaseUrl('orders'), application_name: READER_APPLICATION_NAME });
+  await client.connect();
+  try {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const { rows } = await client.query<{ pending: number }>("select count(*)::int as pending from orders.orders where status = 'PENDING'");
+      if (rows[0]!.pending === 0) break;
+      if (Date.now() > deadline) throw new Error(`${rows[0]!.pending} orders still PENDING after 120 s; expected the saga to settle all ${ORDER_COUNT}`);
+      await sleep(250);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+interface Gateway {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startHiveGateway(cluster: Cluster, routerRuntime: boolean, logDir: string): Promise<Gateway> {
+  const port = await freePort();
+  const log = openSync(join(logDir, routerRuntime ? 'hive-router-runtime.log' : 'hive.log'), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/src/hive-gateway.ts')], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', log, log],
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      HIVE_PORT: String(port),
+      HIVE_ROUTER_RUNTIME: routerRuntime ? '1' : '0',
+      PRODUCTS_URL: `${cluster.urls.products}/graphql`,
+      ORDERS_URL: `${cluster.urls.orders}/graphql`,
+      PAYMENTS_URL: `${cluster.urls.payments}/graphql`,
+      PRODUCTS_SUBGRAPH_SECRET: cluster.subgraphSecrets.products,
+      ORDERS_SUBGRAPH_SECRET: cluster.subgraphSecrets.orders,
+      PAYMENTS_SUBGRAPH_SECRET: cluster.subgraphSecrets.payments,
+    },
+  });
+  closeSync(log);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`Hive Gateway exited with ${child.exitCode} while starting; see ${logDir}`);
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+      await response.arrayBuffer();
+      if (response.ok) return { url, child };
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`Hive Gateway did not answer within 60 s; see ${logDir}`);
+    await sleep(200);
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+interface Request {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, hive: Record<'hive' | 'hive+router-runtime', Gateway>, adminToken: string): Request {
+  const json = { 'content-type': 'application/json' };
+  const identity: Record<string, string> = query.anonymous ? {} : { 'x-shop-user-id': 'admin', 'x-shop-user-roles': 'admin' };
+  switch (target) {
+    case 'direct':
+      return {
+        url: `${cluster.urls[query.subgraph]}/graphql`,
+        headers: { ...json, ...identity, 'x-shop-subgraph-secret': cluster.subgraphSecrets[query.subgraph] },
+        body: query.directBody,
+      };
+    case 'router':
+      return { url: cluster.routerUrl, headers: { ...json, ...(query.anonymous ? {} : { authorization: `Bearer ${adminToken}` }) }, body: query.body };
+    default:
+      return { url: hive[target].url, headers: { ...json, ...identity }, body: query.body };
+  }
+}
+
+/** The answer's text, after checking it is a 200 without errors. */
+async function answer(request: Request, what: string): Promise<string> {
+  const response = await fetch(request.url, { method: 'POST', headers: request.headers, body: request.body });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${what}: expected HTTP 200, got ${response.status}: ${text.slice(0, 300)}`);
+  const parsed = JSON.parse(text) as { errors?: unknown[] };
+  if (parsed.errors?.length) throw new Error(`${what}: expected no errors, got ${text.slice(0, 500)}`);
+  return text;
+}
+
+/** JSON with sorted keys, so two answers that differ only in key order or whitespace compare equal. */
+function normalise(text: string): string {
+  const sort = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(sort);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sort((value as Record<string, unknown>)[key])]));
+    }
+    return value;
+  };
+  return JSON.stringify(sort(JSON.parse(text)));
+}
+
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+
+interface Load {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  requests: number;
+}
+
+function wrkMs(value: string): number {
+  const match = /^([\d.]+)(us|ms|s|m)$/.exec(value.trim());
+  if (!match) throw new Error(`expected a wrk duration such as 1.23ms, got "${value}"`);
+  const factor = { us: 0.001, ms: 1, s: 1000, m: 60_000 }[match[2] as 'us' | 'ms' | 's' | 'm'];
+  return Number(match[1]) * factor;
+}
+
+async function loadWithWrk(request: Request, seconds: number, scriptDir: string): Promise<Load> {
+  const longString = (text: string) => `[==[${text}]==]`;
+  const script = join(scriptDir, 'request.lua');
+  await writeFile(
+    script,
+    [
+      'wrk.method = "POST"',
+      `wrk.body = ${longString(request.body)}`,
+      ...Object.entries(request.headers).map(([name, value]) => `wrk.headers[ ${longString(name)} ] = ${longString(value)}`),
+    ].join('\n'),
+  );
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(WRK!, ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, request.url]);
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`wrk exited with ${code}: ${text}`))));
+  });
+  const find = (pattern: RegExp, what: string) => {
+    const match = pattern.exec(output);
+    if (!match) throw new Error(`expected ${what} in wrk's output, got:\n${output}`);
+    return match[1]!;
+  };
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output)?.[1];
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = Number(non2xx ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, count) => sum + Number(count), 0) : 0);
+  if (errors > 0) throw new Error(`Load run against ${request.url} failed: expected only 2xx answers, got ${errors} errors or non-2xx\n${output}`);
+  return {
+    requestsPerSecond: Number(find(/Requests\/sec:\s+([\d.]+)/, 'Requests/sec')),
+    p50Ms: wrkMs(find(/^\s+50%\s+(\S+)/m, 'the 50% latency')),
+    p99Ms: wrkMs(find(/^\s+99%\s+(\S+)/m, 'the 99% latency')),
+    requests: Number(find(/(\d+) requests in/, 'the request count')),
+  };
+}
+
+async function loadWithAutocannon(request: Request, seconds: number, expectBody: string): Promise<Load> {
+  const result = await autocannon({ url: request.url, method: 'POST', headers: request.headers, body: request.body, connections: CONNECTIONS, duration: seconds, expectBody });
+  if (result.errors + result.non2xx + result.mismatches > 0) {
+    throw new Error(`Load run against ${request.url} failed: ${result.errors} errors, ${result.non2xx} non-2xx, ${result.mismatches} unexpected bodies`);
+  }
+  return { requestsPerSecond: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
+}
+
+export async function runGatewayComparison(options: {
+  databaseUrl: string;
+  natsUrl: string;
+  durationSeconds: number;
+  rounds: number;
+  profile: boolean;
+}): Promise<GatewayComparisonResults> {
+  const workDir = await mkdtemp(join(tmpdir(), 'shop-gateway-bench-'));
+  const profileDir = join(workDir, 'profile');
+  const cluster = await startCluster({
+    postgres: { kind: 'shared', url: options.databaseUrl },
+    nats: { kind: 'shared', url: options.natsUrl },
+    name: 'gwbench',
+    env: { LOG_LEVEL: 'error', NODE_ENV: 'production' },
+    ...(options.profile ? { nodeArgs: { router: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } } : {}),
+    log: (line) => console.error(line),
+  });
+  const hive: Partial<Record<'hive' | 'hive+router-runtime', Gateway>> = {};
+  try {
+    console.error('seeding: products, orders and their payments…');
+    await seed(cluster);
+    hive.hive = await startHiveGateway(cluster, false, workDir);
+    hive['hive+router-runtime'] = await startHiveGateway(cluster, true, workDir);
+    const gateways = hive as Record<'hive' | 'hive+router-runtime', Gateway>;
+    const adminToken = await cluster.token('admin', ['admin']);
+    // `wrk -v` prints its version and exits 1.
+    const loadGenerator = WRK ? `${spawnSync(WRK, ['-v']).stdout.toString().split('\n')[0]?.trim() ?? 'wrk'}, 1 thread` : 'autocannon';
+    const gatewayPid = (target: GatewayTarget, query: Query): number => {
+      const pid = target === 'direct' ? cluster.pid(query.subgraph) : target === 'router' ? cluster.pid('router') : gateways[target].child.pid;
+      if (pid === undefined) throw new Error(`no process for ${target}`);
+      return pid;
+    };
+
+    // The gateways must give identical answers before anything is measured.
+    const expected = new Map<string, Record<GatewayTarget, string>>();
+    for (const query of QUERIES) {
+      const bodies = {} as Record<GatewayTarget, string>;
+      for (const target of TARGETS) bodies[target] = await answer(requestFor(cluster, target, query, gateways, adminToken), `${target}, ${query.name}`);
+      const reference = normalise(bodies.router);
+      for (const target of ['hive', 'hive+router-runtime'] as const) {
+        if (normalise(bodies[target]) !== reference) {
+          throw new Error(`${query.name}: expected ${target} to answer as the router does\nrouter: ${bodies.router.slice(0, 400)}\n${target}: ${bodies[target].slice(0, 400)}`);
+        }
+      }
+      expected.set(query.name, bodies);
+    }
+    console.error('answers identical across router, Hive Gateway and Hive Gateway + router-runtime');
+
+    // The router's measured runs of PROFILED_QUERY: the profile summary counts these only.
+    const profiled: Window[] = [];
+    const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+    const runs: GatewayComparisonResults['runs'] = {};
+    for (const query of QUERIES) runs[query.name] = Object.fromEntries(TARGETS.map((target) => [target, []])) as unknown as Record<GatewayTarget, Run[]>;
+    for (let round = 1; round <= options.rounds; round += 1) {
+      for (const query of QUERIES) {
+        for (const target of TARGETS) {
+          const request = requestFor(cluster, target, query, gateways, adminToken);
+          const load = (seconds: number) => (WRK ? loadWithWrk(request, seconds, workDir) : loadWithAutocannon(request, seconds, expected.get(query.name)![target]));
+          console.error(`round ${round}/${options.rounds}: ${target}, ${query.name}…`);
+          await load(WARMUP_SECONDS);
+          const pids: Record<Measured, number | undefined> = {
+            gateway: target === 'direct' ? undefined : gatewayPid(target, query),
+            products: cluster.pid('products'),
+            orders: cluster.pid('orders'),
+            payments: cluster.pid('payments'),
+          };
+          const cpu = async () => Object.fromEntries(await Promise.all(MEASURED.map(async (name) => [name, pids[name] === undefined ? 0 : ((await readProcStat(pids[name]!))?.cpuMs ?? 0)]))) as Record<Measured, number>;
+          const rssPid = gatewayPid(target, query);
+          let peakRss = (await rssMb(rssPid)) ?? 0;
+          let sampling = true;
+          const sampler = (async () => {
+            while (sampling) {
+              peakRss = Math.max(peakRss, (await rssMb(rssPid)) ?? 0);
+              await sleep(200);
+            }
+          })();
+          const before = await cpu();
+          const fromUs = nowUs();
+          const result = await load(options.durationSeconds);
+          if (target === 'router' && query.name === PROFILED_QUERY) profiled.push({ fromUs, toUs: nowUs() });
+          const after = await cpu();
+          sampling = false;
+          await sampler;
+          const cpuMsPerRequest = Object.fromEntries(MEASURED.map((name) => [name, (after[name] - before[name]) / result.requests])) as Record<Measured, number>;
+          runs[query.name]![target].push({ requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerRequest, peakRssMb: peakRss });
+        }
+      }
+    }
+
+    const medians: GatewayComparisonResults['medians'] = {};
+    for (const query of QUERIES) {
+      medians[query.name] = Object.fromEntries(
+        TARGETS.map((target) => {
+          const list = runs[query.name]![target];
+          return [
+            target,
+            {
+              requestsPerSecond: median(list.map((run) => run.requestsPerSecond)),
+              p50Ms: median(list.map((run) => run.p50Ms)),
+              p99Ms: median(list.map((run) => run.p99Ms)),
+              cpuMsPerRequest: Object.fromEntries(MEASURED.map((name) => [name, median(list.map((run) => run.cpuMsPerRequest[name]))])) as Record<Measured, number>,
+              peakRssMb: Math.max(...list.map((run) => run.peakRssMb)),
+            },
+          ];
+        }),
+      ) as Record<GatewayTarget, Run>;
+    }
+    console.log(`\n${comparisonTable(medians, options)}\n`);
+
+    let routerProfile: string | undefined;
+    if (options.profile) {
+      // --cpu-prof writes the profile when the process exits.
+      await cluster.kill('router', 'SIGTERM');
+      const files = (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile'));
+      if (files.length === 0) throw new Error(`the router wrote no CPU profile in ${profileDir}`);
+      routerProfile = summariseCpuProfile(JSON.parse(await readFile(join(profileDir, files[0]!), 'utf8')), REPO_ROOT, profiled);
+      console.log(`Router CPU profile under the ${PROFILED_QUERY} load (its measured runs), self time:\n\n${routerProfile}\n`);
+    }
+    return {
+      context: { connections: CONNECTIONS, durationSeconds: options.durationSeconds, rounds: options.rounds, loadGenerator, products: PRODUCT_COUNT, orders: ORDER_COUNT, linesPerOrder: LINES_PER_ORDER },
+      runs,
+      medians,
+      ...(routerProfile !== undefined ? { routerProfile } : {}),
+    };
+  } finally {
+    for (const gateway of Object.values(hive)) await stopProcess(gateway.child);
+    await cluster.stop();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function comparisonTable(medians: GatewayComparisonResults['medians'], options: { durationSeconds: number; rounds: number }): string {
+  const fixed = (value: number, digits = 2) => value.toFixed(digits);
+  const lines = [
+    `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, medians. ` +
+      'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone.',
+    '',
+    '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [name, byTarget] of Object.entries(medians)) {
+    for (const target of TARGETS) {
+      const run = byTarget[target];
+      const { gateway, products, orders, payments } = run.cpuMsPerRequest;
+      lines.push(
+        `| ${name} | ${target} | ${Math.round(run.requestsPerSecond)} | ${fixed(run.p50Ms)} | ${fixed(run.p99Ms)} | ${target === 'direct' ? '–' : fixed(gateway)} | ` +
+          `${fixed(products + orders + payments)} (${fixed(products)}/${fixed(orders)}/${fixed(payments)}) | ${Math.round(run.peakRssMb)} |`,
+      );
+    }
+    const router = byTarget.router.requestsPerSecond;
+    lines.push(`| ${name} | router ÷ hive+router-runtime, router ÷ direct | ${fixed(router / byTarget['hive+router-runtime'].requestsPerSecond)}, ${fixed(router / byTarget.direct.requestsPerSecond)} | | | | | |`);
+  }
+  return lines.join('\n');
+}
