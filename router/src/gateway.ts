@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { isBrokenCircuitError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
 import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/graphql';
-import { createSubgraphFetcher, createSubgraphMetrics, type SubgraphResilience } from './subgraph-fetcher.js';
+import { expandEntities, uniqueRepresentations } from './representations.js';
+import { createSubgraphFetcher, createSubgraphMetrics, type SubgraphFetcher, type SubgraphResilience, type SubgraphResponse } from './subgraph-fetcher.js';
 
 export interface RouterContext {
   viewer: Viewer;
@@ -38,35 +39,67 @@ export class SubgraphFetchCounter {
 interface SubgraphDataSourceOptions {
   subgraph: string;
   url: string;
-  fetcher: RemoteGraphQLDataSource['fetcher'];
+  send: SubgraphFetcher['fetch'];
   fetches: SubgraphFetchCounter;
   secret: string | undefined;
   logger: Logger;
 }
 
+type ProcessOptions = GraphQLDataSourceProcessOptions<RouterContext>;
+type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+
 /**
  * Calls one subgraph for the router: authenticates with the subgraph's
  * secret, forwards the verified identity (subgraphs never see the token) and
- * the request id, and turns a subgraph that cannot answer into a clean
- * SUBGRAPH_UNAVAILABLE error, so the rest of the query still answers.
+ * the request id, sends each distinct entity representation once
+ * (./representations.ts), and turns a subgraph that cannot answer into a
+ * clean SUBGRAPH_UNAVAILABLE error, so the rest of the query still answers.
+ *
+ * `process` is RemoteGraphQLDataSource's (@apollo/gateway 2.14) without what
+ * it costs per call and the router does not use: a node-fetch `Headers` and
+ * `Request`, a fetch-shaped `Response` and `Object.fromEntries` of the headers.
+ * It keeps what it does: the POST of `{ query, variables, operationName,
+ * extensions }`, the headers the gateway adds (a trace's), the answer's JSON
+ * parsed once, a non-2xx answer as `<status>: <statusText>` with
+ * `extensions.response`, and the answer's Cache-Control restricting the
+ * request's cache policy. No APQ (the router never turns it on).
  */
 class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   readonly #options: SubgraphDataSourceOptions;
 
   constructor(options: SubgraphDataSourceOptions) {
-    super({ url: options.url, fetcher: options.fetcher });
+    super({ url: options.url });
     this.#options = options;
   }
 
-  override willSendRequest({ request, context }: Parameters<RemoteGraphQLDataSource<RouterContext>['willSendRequest'] & {}>[0]): void {
-    const { fetches, subgraph, secret } = this.#options;
+  override async process(options: ProcessOptions): Promise<GatewayResponse> {
+    const { request, context } = options;
+    const { fetches, subgraph, secret, url, send } = this.#options;
     fetches.increment(subgraph);
-    const headers = request.http?.headers;
-    if (!headers) return;
-    if (secret) headers.set(SUBGRAPH_SECRET_HEADER, secret);
-    if (context.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
-    if (!context.viewer) return;
-    for (const [name, value] of Object.entries(viewerToHeaders(context.viewer))) headers.set(name, value);
+    if (!request.query) throw new Error('Missing query');
+    const headers: Record<string, string> = {};
+    if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
+    headers['content-type'] = 'application/json';
+    if (secret) headers[SUBGRAPH_SECRET_HEADER] = secret;
+    if (context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
+    if (context.viewer?.userId) Object.assign(headers, viewerToHeaders(context.viewer));
+    const unique = uniqueRepresentations(request.variables?.['representations']);
+    const variables = unique ? { ...request.variables, representations: unique.distinct } : request.variables;
+    const body = JSON.stringify({ query: request.query, variables, operationName: request.operationName, extensions: request.extensions });
+
+    let answer: GatewayResponse;
+    let response: SubgraphResponse;
+    try {
+      response = await send(url, { method: 'POST', headers, body });
+      const parsed = parseAnswer(response);
+      if (!response.ok) throw errorFromAnswer(response, parsed);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
+      answer = parsed as GatewayResponse;
+    } catch (error) {
+      this.didEncounterError(error as Error);
+    }
+    restrictCachePolicy(options, response.headers.get('cache-control'));
+    return unique ? expandEntities(answer, unique) : answer;
   }
 
   override didEncounterError(error: Error): never {
@@ -80,6 +113,37 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       extensions: { code: SUBGRAPH_UNAVAILABLE, serviceName: subgraph },
     });
   }
+}
+
+/** JSON when the subgraph says so (as RemoteGraphQLDataSource.parseBody), else the text. */
+function parseAnswer(response: SubgraphResponse): unknown {
+  const text = response.body.toString('utf8');
+  const type = response.headers.get('content-type');
+  return type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) ? JSON.parse(text) : text;
+}
+
+/** What RemoteGraphQLDataSource.errorFromResponse makes of a non-2xx answer. */
+function errorFromAnswer(response: SubgraphResponse, body: unknown): GraphQLError {
+  const code = response.status === 401 ? 'UNAUTHENTICATED' : response.status === 403 ? 'FORBIDDEN' : undefined;
+  return new GraphQLError(`${response.status}: ${response.statusText}`, {
+    extensions: { response: { url: response.url, status: response.status, statusText: response.statusText, body }, ...(code ? { code } : {}) },
+  });
+}
+
+/** A subgraph's Cache-Control restricts the whole answer's cache policy, as RemoteGraphQLDataSource does. */
+function restrictCachePolicy(options: ProcessOptions, cacheControl: string | null): void {
+  // Only an incoming operation has a request context (health checks and schema loading have none).
+  if (!('incomingRequestContext' in options)) return;
+  const policy = options.incomingRequestContext.overallCachePolicy as { restrict?: (hint: { maxAge?: number; scope?: 'PUBLIC' | 'PRIVATE' }) => void } | undefined;
+  if (!policy?.restrict) return;
+  const hint: { maxAge: number; scope?: 'PUBLIC' | 'PRIVATE' } = { maxAge: 0 };
+  for (const directive of cacheControl?.split(',') ?? []) {
+    const [name, value] = directive.trim().split('=');
+    if (name === 'max-age' && value !== undefined && /^[0-9]+$/.test(value)) hint.maxAge = Number(value);
+    else if (name === 'private') hint.scope = 'PRIVATE';
+    else if (name === 'public') hint.scope = 'PUBLIC';
+  }
+  policy.restrict(hint);
 }
 
 /** "connect ECONNREFUSED 10.0.0.3:4003" rather than a stack: the cause is what an operator needs. */
@@ -128,7 +192,7 @@ export function createGateway(options: {
       return new SubgraphDataSource({
         subgraph: name,
         url: target,
-        fetcher: fetcher.fetch,
+        send: fetcher.fetch,
         fetches: options.fetches,
         secret: options.subgraphSecrets[name as SubgraphName],
         logger: options.logger,

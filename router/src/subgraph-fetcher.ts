@@ -70,8 +70,8 @@ export function createSubgraphMetrics(registry: Registry) {
 export type SubgraphMetrics = ReturnType<typeof createSubgraphMetrics>;
 
 export interface SubgraphFetcher {
-  /** What the gateway's data source calls the subgraph with. */
-  fetch: Fetcher;
+  /** What the gateway's data source calls the subgraph with (a fetch-shaped call, the whole answer in its `body`). */
+  fetch: (url: string, init?: FetcherRequestInit) => Promise<SubgraphResponse>;
   /**
    * Why a call made now would not be sent to the subgraph (its breaker would
    * refuse it or hold it), or undefined when it would be sent. `/ready` reads it.
@@ -141,7 +141,7 @@ export function createSubgraphFetcher(
     }
   }
 
-  const fetchThroughBreaker: Fetcher = async (url, init) => {
+  const fetchThroughBreaker: SubgraphFetcher['fetch'] = async (url, init) => {
     const startedAt = performance.now();
     let outcome = 'success';
     try {
