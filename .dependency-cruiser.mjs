@@ -84,6 +84,19 @@ export default {
       to: { dependencyTypes: ['npm-no-pkg', 'npm-unknown'] },
     },
     {
+      name: 'launcher-loads-a-service-eagerly',
+      comment:
+        "A process loads only the code of the services SERVICES names: the launcher imports a subgraph, the router or the card provider simulator when it starts it (await import()), and reads the router's settings through @shop/router/config. Types are free.",
+      severity: 'error',
+      from: { path: `^${folders('apps/*').join('|^')}/src/`, pathNot: '(^|/)__tests__/' },
+      to: {
+        path: '^node_modules/@shop/(products|orders|payments|payment-provider|router)/',
+        pathNot: '^node_modules/@shop/router/src/config\\.ts$',
+        dynamic: false,
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'runtime-imports-dev-dependency',
       comment: 'Code that runs in production imports no devDependency: the image installs with --omit=dev (Dockerfile).',
       severity: 'error',
@@ -93,12 +106,15 @@ export default {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
+    // What `npm run build` writes: the sources above are what is checked.
+    exclude: { path: '(^|/)dist/' },
     preserveSymlinks: true,
     tsPreCompilationDeps: true,
     enhancedResolveOptions: {
-      // Workspaces export their TypeScript sources (`"exports": { ".": "./src/index.ts" }`).
+      // Workspaces export their TypeScript sources under the "@shop/source"
+      // condition (tsconfig.build.json), which is what is checked here.
       exportsFields: ['exports'],
-      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      conditionNames: ['@shop/source', 'import', 'require', 'node', 'default', 'types'],
       extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
     },
   },
