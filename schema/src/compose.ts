@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { composeServices, type CompositionResult } from '@apollo/composition';
+import type { CompositionResult } from '@apollo/composition';
 import { parse, printSchema } from 'graphql';
 
 /** The subgraphs of the supergraph, with the URL each listens on by default. */
@@ -34,6 +34,10 @@ export async function composeSupergraph(): Promise<Composition> {
       typeDefs: parse(await readFile(subgraphSchemaPath(name), 'utf8')),
     })),
   );
+  // Composition runs at development time only (npm run compose, its check and
+  // tests): the services import this package for SUBGRAPHS and the paths, and
+  // should not load @apollo/composition with them.
+  const { composeServices } = await import('@apollo/composition');
   const result: CompositionResult = composeServices(services);
   if (result.errors) return { ok: false, errors: result.errors.map((error) => error.message) };
   return {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
 import type { PaymentsSubgraphOptions } from '@shop/payments';
 import type { ProductsSubgraphOptions } from '@shop/products';
-import { routerConfigFromEnv, subgraphSecretsFromEnv, type RouterConfig } from '@shop/router';
+// The router's settings only (@shop/router/config), not the router: a subgraph's process reads its secret with them.
+import { routerConfigFromEnv, subgraphSecretsFromEnv, type RouterConfig } from '@shop/router/config';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 
 export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;

@@ -3,7 +3,7 @@
  * under .data/); with DATABASE_URL, each subgraph uses its own Postgres
  * database. SERVICES=products (for example) runs only that service.
  */
-import { DEVELOPMENT_JWT_SECRET, signDevelopmentToken } from '@shop/router';
+import { DEVELOPMENT_JWT_SECRET } from '@shop/router/config';
 import { postgresDatabaseName, type DatabaseConfig } from '@shop/database';
 import { STREAMS } from '@shop/events';
 import { createLogger } from '@shop/observability';
@@ -90,6 +90,8 @@ if (supergraph.router) {
   }
   if (!config.production && config.router?.jwt.kind === 'secret') {
     const secret = config.router.jwt.secret;
+    // The router runs in this process, so its code is loaded already.
+    const { signDevelopmentToken } = await import('@shop/router');
     const admin = await signDevelopmentToken(secret, { sub: 'admin', roles: ['admin'] });
     const customer = await signDevelopmentToken(secret, { sub: 'alice', roles: ['customer'] });
     lines.push(

@@ -1,11 +1,11 @@
 import { createDatabaseHost, type DatabaseHost } from '@shop/database';
 import { connectJetStream, createInProcessTransport, type EventTransport } from '@shop/events';
-import { startOrdersSubgraph, type OrdersSubgraph } from '@shop/orders';
+import type { OrdersSubgraph } from '@shop/orders';
 import { DEFAULT_RETENTION } from '@shop/outbox';
-import { startPaymentProvider } from '@shop/payment-provider';
-import { startPaymentsSubgraph, type PaymentsSubgraph } from '@shop/payments';
-import { startProductsSubgraph, type ProductsSubgraph } from '@shop/products';
-import { startRouter, type RunningRouter } from '@shop/router';
+import type { startPaymentProvider } from '@shop/payment-provider';
+import type { PaymentsSubgraph } from '@shop/payments';
+import type { ProductsSubgraph } from '@shop/products';
+import type { RunningRouter } from '@shop/router';
 import type { Logger } from '@shop/observability';
 import type { SubgraphName } from '@shop/schema';
 import { isSubgraph, SERVICE_NAMES, type LauncherConfig, type ServiceName } from './config.js';
@@ -83,17 +83,20 @@ export async function startSupergraph(
     retention: { ...DEFAULT_RETENTION, retainForMs: config.eventRetentionMs },
   };
 
+  // Each service's code is imported when it starts, so a process loads only
+  // what SERVICES names: a container running orders never loads the router,
+  // the other subgraphs or the simulator (their memory, their start time).
   const starters: { [Name in ServiceName]: () => Promise<Services[Name]> } = {
-    'payment-provider': () =>
-      startPaymentProvider({
+    'payment-provider': async () =>
+      (await import('@shop/payment-provider')).startPaymentProvider({
         port: config.ports.paymentProvider,
         host: config.host,
         dataDir: config.paymentProviderDataDir,
         logger: logger.child({ service: 'payment-provider' }),
       }),
-    products: () => startProductsSubgraph({ databaseHost: databaseHost(), transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
-    orders: () =>
-      startOrdersSubgraph({
+    products: async () => (await import('@shop/products')).startProductsSubgraph({ databaseHost: databaseHost(), transport, messaging, seedDemoData: config.seedDemoData, ...serve('products') }),
+    orders: async () =>
+      (await import('@shop/orders')).startOrdersSubgraph({
         databaseHost: databaseHost(),
         transport,
         messaging,
@@ -101,8 +104,8 @@ export async function startSupergraph(
         sweepIntervalMs: config.saga.sweepIntervalMs,
         ...serve('orders'),
       }),
-    payments: () =>
-      startPaymentsSubgraph({
+    payments: async () =>
+      (await import('@shop/payments')).startPaymentsSubgraph({
         databaseHost: databaseHost(),
         transport,
         messaging,
@@ -113,8 +116,9 @@ export async function startSupergraph(
         ...serve('payments'),
       }),
     // Subgraphs started here are reached where they actually listen.
-    router: () => {
+    router: async () => {
       if (!config.router) throw new Error('the router runs here but its settings were not read');
+      const { startRouter } = await import('@shop/router');
       return startRouter(
         {
           ...config.router,

@@ -1,7 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { postgresDatabaseName, type DatabaseConfig } from './config.js';
 import { StatementCounter } from './statement-counter.js';
@@ -51,6 +49,8 @@ export async function createDatabaseHost(config: DatabaseConfig, options: Databa
 
 async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embedded' }>): Promise<DatabaseHost> {
   if (config.dataDir) await mkdir(config.dataDir, { recursive: true });
+  // Loaded only in embedded mode: a process on Postgres (a container) never loads PGlite.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
   const pglite = config.dataDir ? new PGlite(config.dataDir) : new PGlite();
   await pglite.waitReady;
   const root = new Kysely<unknown>({ dialect: new PGliteDialect(pglite) });
