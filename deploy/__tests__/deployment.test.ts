@@ -239,10 +239,19 @@ function runtimeSourceFiles(): string[] {
   return files;
 }
 
+/** The source a compiled file is built from: `packages/x/dist/main.js` → `packages/x/src/main.ts` (tsconfig.build.json). */
+const sourceOf = (compiled: string) => compiled.replace(/^((?:[^/]+\/)*?)dist\//, '$1src/').replace(/\.js$/, '.ts');
+
+/** The JavaScript file a command runs with node, e.g. `apps/launcher/dist/main.js`. */
+function scriptOf(command: string[]): string | undefined {
+  return command[0] === 'node' ? command.slice(1).find((word) => !word.startsWith('-')) : undefined;
+}
+
 /** The variables each app service's code reads: the launcher's and router's schemas, or a standalone entry point's own reads. */
 function knownEnvNamesFor(name: string): Set<string> {
   const command = service(name).command;
-  const entry = (Array.isArray(command) ? command : (command ?? '').split(/\s+/)).find((word) => word.endsWith('.ts'));
+  const script = command === undefined ? undefined : scriptOf(Array.isArray(command) ? command : command.split(/\s+/));
+  const entry = script && sourceOf(script);
   const runtime = runtimeSourceFiles();
   if (!entry || entry === 'apps/launcher/src/main.ts') {
     return new Set([...LAUNCHER_ENV_NAMES, ...ROUTER_ENV_NAMES, ...envNamesReadIn(runtime)]);
@@ -428,15 +437,12 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('runs the launcher in production on all interfaces as the non-root node user', () => {
+  it('runs the compiled launcher in production on all interfaces as the non-root node user', () => {
     const start = dockerfile.findLastIndex((i) => i.keyword === 'FROM');
     const runtime = dockerfile.slice(start);
     expect(runtime.find((i) => i.keyword === 'USER')?.args).toBe('node');
     expect(runtimeStageEnvironment()).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
-    expect(JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args)).toEqual(['node', '--import', 'tsx', 'apps/launcher/src/main.ts']);
-    // tsx runs the TypeScript at start, so an install without dev dependencies must still have it.
-    const launcher = JSON.parse(read('apps/launcher/package.json')) as { dependencies: Record<string, string> };
-    expect(launcher.dependencies['tsx']).toBeDefined();
+    expect(JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args)).toEqual(['node', 'apps/launcher/dist/main.js']);
   });
 
   it('HEALTHCHECK asks /ready on the port of the service named in SERVICES and fails on anything but 2xx', async () => {
@@ -463,6 +469,103 @@ describe('Dockerfile', () => {
     } finally {
       await ready.close();
       await notReady.close();
+    }
+  });
+});
+
+describe('the image runs compiled JavaScript', () => {
+  /** The instructions of one stage, by its name (`FROM … AS name`). */
+  function stage(name: string): Instruction[] {
+    const start = dockerfile.findIndex((i) => i.keyword === 'FROM' && new RegExp(`\\bAS\\s+${name}$`, 'i').test(i.args));
+    expect(start, `a stage named ${name}`).toBeGreaterThan(-1);
+    const end = dockerfile.findIndex((i, index) => index > start && i.keyword === 'FROM');
+    return dockerfile.slice(start, end === -1 ? undefined : end);
+  }
+  const runs = (instructions: Instruction[]) => instructions.filter((i) => i.keyword === 'RUN').map((i) => i.args);
+  const fromStages = (instructions: Instruction[]) =>
+    instructions.flatMap((i) => (i.keyword === 'COPY' ? [/--from=(\S+)/.exec(i.args)?.[1]].filter((from) => from !== undefined) : []));
+
+  /** The workspaces a production process loads: the launcher and every library it reaches, and the card provider simulator. */
+  const SHIPPED = ['apps/launcher', 'router', 'schema', 'sdk', ...['packages', 'subgraphs'].flatMap((dir) => readdirSync(join(ROOT, dir)).map((name) => `${dir}/${name}`))];
+
+  /** Each command a container runs: the image's CMD, and each compose service's own command. */
+  function containerCommands(): [who: string, command: string[]][] {
+    const cmd = dockerfile.findLast((i) => i.keyword === 'CMD')!;
+    const own = Object.entries(services).flatMap(([name, { build, command }]) =>
+      build && command ? [[name, Array.isArray(command) ? command : command.split(/\s+/)] as [string, string[]]] : [],
+    );
+    return [['Dockerfile CMD', JSON.parse(cmd.args) as string[]], ...own];
+  }
+
+  it('builds in a stage with the dev dependencies and runs a stage with the production ones only, without tsx', () => {
+    const build = stage('build');
+    expect(runs(build).some((run) => /\bnpm ci\b/.test(run) && !/--omit=dev/.test(run)), 'build: npm ci with dev dependencies').toBe(true);
+    expect(runs(build).some((run) => /\bnpm run build\b/.test(run)), 'build: npm run build').toBe(true);
+    expect(runs(stage('deps')).some((run) => /\bnpm ci\b.*--omit=dev/.test(run)), 'deps: npm ci --omit=dev').toBe(true);
+    const runtime = stage('runtime');
+    expect(new Set(fromStages(runtime))).toEqual(new Set(['deps', 'build']));
+    // From the build stage only what it collected: no sources, no dev dependencies.
+    expect(runtime.filter((i) => i.keyword === 'COPY' && /--from=build/.test(i.args)).map((i) => i.args)).toEqual(['--from=build /out ./']);
+    expect(runtime.filter((i) => i.keyword === 'COPY' && !/--from=/.test(i.args)), 'runtime: nothing from the build context').toEqual([]);
+    expect(runs(runtime).some((run) => /\bnpm\b/.test(run)), 'runtime: no install of its own').toBe(false);
+    for (const [who, command] of containerCommands()) expect(command.join(' '), who).not.toMatch(/tsx|\.ts\b/);
+    // tsx is a development tool: no workspace that ships depends on it, so --omit=dev leaves it out.
+    for (const folder of SHIPPED) {
+      const manifest = JSON.parse(read(`${folder}/package.json`)) as { dependencies?: Record<string, string> };
+      expect(manifest.dependencies?.['tsx'], `${folder} depends on tsx`).toBeUndefined();
+    }
+  });
+
+  it('starts each container with a file the build produces and the runtime stage holds', () => {
+    const collect = runs(stage('build')).find((run) => /\bnpm run build\b/.test(run))!;
+    for (const [who, command] of containerCommands()) {
+      const script = scriptOf(command);
+      expect(script, `${who}: node <file>`).toMatch(/^[^/]+(\/[^/]+)?\/dist\/.+\.js$/);
+      const workspace = script!.slice(0, script!.indexOf('/dist/'));
+      const manifest = JSON.parse(read(`${workspace}/package.json`)) as { scripts?: Record<string, string> };
+      expect(manifest.scripts?.['build'], `${who}: ${workspace} has a build`).toMatch(/\btsc -p tsconfig\.build\.json\b/);
+      expect(exists(`${workspace}/tsconfig.build.json`), `${who}: ${workspace}/tsconfig.build.json`).toBe(true);
+      // tsconfig.build.json compiles src/ into dist/ file for file.
+      expect(exists(sourceOf(script!)), `${who}: ${sourceOf(script!)}, compiled to ${script}`).toBe(true);
+      // The build stage collects that dist/ folder into /out, which the runtime stage copies.
+      const collected = collect.split(/\s+/).some((word) => globToRegExp(word).test(`${workspace}/dist`));
+      expect(collected, `${who}: the build stage collects ${workspace}/dist`).toBe(true);
+    }
+  });
+
+  it('collects every shipped workspace\'s dist/ and the files read at run time beside the code', () => {
+    const collect = runs(stage('build')).find((run) => /\bnpm run build\b/.test(run))!;
+    const words = collect.split(/\s+/);
+    for (const folder of SHIPPED) {
+      expect(words.some((word) => globToRegExp(word).test(`${folder}/dist`)), `${folder}/dist collected`).toBe(true);
+    }
+    // The router reads the composed supergraph (SUPERGRAPH_PATH, schema/supergraph.graphql).
+    expect(words).toContain('schema/supergraph.graphql');
+    // Each subgraph reads its SDL beside its code (new URL('./schema.graphql', import.meta.url)): the build copies it into dist/.
+    for (const name of SUBGRAPH_NAMES) {
+      expect(read(`subgraphs/${name}/src/subgraph.ts`)).toContain("new URL('./schema.graphql', import.meta.url)");
+      const { scripts } = JSON.parse(read(`subgraphs/${name}/package.json`)) as { scripts: Record<string, string> };
+      expect(scripts['build'], `${name}: build copies schema.graphql`).toContain('cp src/schema.graphql dist/');
+    }
+    // The router reads the SDK's persisted-documents manifest through its export: dist/ by default, emitted by tsc.
+    const sdk = JSON.parse(read('sdk/package.json')) as { exports: Record<string, Record<string, string>> };
+    const manifest = sdk.exports['./persisted-documents.json']!;
+    expect(manifest['default']).toBe(manifest['@shop/source']!.replace('./src/', './dist/'));
+    expect(read('sdk/tsconfig.build.json')).toContain(manifest['@shop/source']!.slice(2));
+  });
+
+  it('gives every shipped workspace exports that read src/ under "@shop/source" and dist/ otherwise', () => {
+    for (const folder of SHIPPED) {
+      const { exports } = JSON.parse(read(`${folder}/package.json`)) as { exports: Record<string, Record<string, string>> };
+      for (const [subpath, targets] of Object.entries(exports)) {
+        const where = `${folder} exports["${subpath}"]`;
+        expect(Object.keys(targets)[0], `${where}: "@shop/source" first`).toBe('@shop/source');
+        const source = targets['@shop/source']!;
+        expect(exists(join(folder, source)), `${where}: ${source}`).toBe(true);
+        const compiled = source.replace('./src/', './dist/').replace(/\.ts$/, '.js');
+        expect(targets['default'], `${where}: default`).toBe(compiled);
+        if (source.endsWith('.ts')) expect(targets['types'], `${where}: types`).toBe(compiled.replace(/\.js$/, '.d.ts'));
+      }
     }
   });
 });
