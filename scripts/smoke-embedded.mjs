@@ -3,15 +3,23 @@
 // default in a temporary data folder, reads the demo catalog through the
 // router, checks out with the customer token the banner prints, stops it with
 // SIGTERM and checks that it drains and exits 0.
-import { spawn } from 'node:child_process';
+//
+//   node scripts/smoke-embedded.mjs              the TypeScript sources through tsx (npm start)
+//   node scripts/smoke-embedded.mjs --compiled   the build's JavaScript, as the image runs it
+//                                                (node apps/launcher/dist/main.js; npm run build first)
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'shop-smoke-'));
 const ports = { ROUTER_PORT: '4100', PRODUCTS_PORT: '4101', ORDERS_PORT: '4102', PAYMENTS_PORT: '4103', PAYMENT_PROVIDER_PORT: '4110' };
-const child = spawn('node_modules/.bin/tsx', ['apps/launcher/src/main.ts'], {
-  env: { ...process.env, DATABASE_URL: '', NATS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...ports },
+const compiled = process.argv.includes('--compiled');
+// The sources are read under the "@shop/source" condition (as .npmrc gives npm start); the build's dist/ without it.
+const nodeOptions = (process.env.NODE_OPTIONS ?? '').replace(/--conditions=@shop\/source/g, '').trim();
+const args = compiled ? ['apps/launcher/dist/main.js'] : ['--conditions=@shop/source', '--import', 'tsx', 'apps/launcher/src/main.ts'];
+const child = spawn(process.execPath, args, {
+  env: { ...process.env, NODE_OPTIONS: nodeOptions, DATABASE_URL: '', NATS_URL: '', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...ports },
   stdio: ['ignore', 'pipe', 'inherit'],
   detached: true,
 });
@@ -58,6 +66,14 @@ async function graphql(query, variables, token) {
 
 const catalog = await graphql('{ products(first: 3) { totalCount edges { node { id sku stock } } } }');
 if (!(catalog.products.totalCount > 0)) fail(`no demo catalog: ${JSON.stringify(catalog)}`);
+if (compiled) {
+  // The built SDK from plain Node, as a shop's own script would use it (`node example.mjs`): no tsx, no condition.
+  const script = `import { createClient, ProductsDocument } from '@shop/sdk';
+    const { products } = await createClient({ url: process.argv[1] }).request(ProductsDocument, { first: 3 });
+    console.log(products.edges.length);`;
+  const sdk = spawnSync(process.execPath, ['--input-type=module', '--eval', script, `${router}/graphql`], { env: { ...process.env, NODE_OPTIONS: nodeOptions }, encoding: 'utf8' });
+  if (sdk.status !== 0 || Number(sdk.stdout.trim()) !== Math.min(3, catalog.products.totalCount)) fail(`the built SDK from plain Node: exit ${sdk.status}, ${sdk.stdout}${sdk.stderr}`);
+}
 const token = /customer alice: (\S+)/.exec(output)?.[1];
 if (!token || !output.includes('admin:')) fail('the start banner has no development tokens');
 const product = catalog.products.edges[0].node;
@@ -77,4 +93,4 @@ child.kill('SIGTERM');
 const { code, signal } = await exited;
 rmSync(dataDir, { recursive: true, force: true });
 if (code !== 0) fail(`the supergraph exited with code ${code}, signal ${signal} after SIGTERM`);
-console.log(`smoke: embedded start served ${catalog.products.totalCount} demo products, confirmed a tok_visa checkout, and stopped cleanly`);
+console.log(`smoke: ${compiled ? 'compiled (apps/launcher/dist/main.js)' : 'tsx (apps/launcher/src/main.ts)'} embedded start served ${catalog.products.totalCount} demo products${compiled ? ' (also to the built SDK from plain Node)' : ''}, confirmed a tok_visa checkout, and stopped cleanly`);
