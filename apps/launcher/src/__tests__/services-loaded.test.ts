@@ -1,0 +1,61 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'launcher-modules-'));
+  // A module resolve hook that writes down every module the process loads.
+  await writeFile(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  appendFileSync(process.env.RECORD_MODULES_TO, resolved.url + '\\n');
+  return resolved;
+}
+`,
+  );
+  await writeFile(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** Starts `npm start` with SERVICES set, waits for its banner, stops it; the workspace files it loaded, relative to the repository. */
+async function modulesLoadedBy(services: string): Promise<string[]> {
+  const record = join(dir, `${services}.txt`);
+  const child = spawn(process.execPath, ['--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
+    env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('Shop supergraph is up')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`SERVICES=${services} did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  child.kill('SIGTERM');
+  await exited;
+  const urls = (await readFile(record, 'utf8')).split('\n').filter((url) => url.startsWith('file:'));
+  return [...new Set(urls.map((url) => fileURLToPath(url)).filter((path) => path.startsWith(ROOT)).map((path) => path.slice(ROOT.length)))];
+}
+
+describe('a process loads only the code of the services it runs', () => {
+  it('SERVICES=payment-provider loads the simulator, and no subgraph, router, gateway or database engine', async () => {
+    const loaded = await modulesLoadedBy('payment-provider');
+    expect(loaded).toContain('packages/payment-provider/src/simulator.ts');
+    const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|limits\.ts|persisted-documents\.ts|subgraph-fetcher\.ts))/.test(path));
+    // Of the router, only its settings (config.ts and the defaults it reads), through @shop/router/config.
+    expect(services, 'service code loaded').toEqual([]);
+    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@electric-sql\/pglite)\//.test(path));
+    expect(engines, 'gateway, composition or PGlite loaded').toEqual([]);
+  });
+});
