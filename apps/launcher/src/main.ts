@@ -11,7 +11,7 @@ import { SUBGRAPHS } from '@shop/schema';
 import { mkdir } from 'node:fs/promises';
 import { FolderInUseError, lockFolder, stopOnSignals } from '@shop/runtime';
 import { launcherConfigFromEnv, type LauncherConfig } from './config.js';
-import { portsInUse } from './preflight.js';
+import { dataDirToLock, portsInUse } from './preflight.js';
 import { startSupergraph } from './supergraph.js';
 
 const HELP = `npm start: runs the shop's supergraph (router, products, orders, payments, card provider simulator).
@@ -60,8 +60,8 @@ if (taken.length > 0) {
 
 // One instance per data folder: a second one on the same embedded databases would split them.
 let releaseDataDir: (() => Promise<void>) | undefined;
-if (config.database.kind === 'embedded' && config.dataDir) {
-  const dataDir = config.dataDir;
+const dataDir = dataDirToLock(config);
+if (dataDir) {
   await mkdir(dataDir, { recursive: true });
   try {
     releaseDataDir = await lockFolder(dataDir, 'shop.pid', (holder) =>

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { SUBGRAPHS } from '@shop/schema';
 import type { LauncherConfig } from './config.js';
 
 /** Each port this process will listen on, with the setting that chooses it (0: any free port, never checked). */
@@ -39,4 +40,15 @@ export async function portsInUse(config: LauncherConfig): Promise<string[]> {
     if (!(await isFree(port, config.host))) taken.push(`port ${port} on ${config.host} is in use (another \`npm start\`?): stop that program or set ${setting} to a free port (0 picks one)`);
   }
   return taken;
+}
+
+/**
+ * The data folder this process must hold alone, if any: DATA_DIR when it
+ * opens the embedded databases (runs a subgraph without DATABASE_URL). A
+ * router or a card provider started alone (one process per service) opens
+ * none, and the simulator locks its own journal folder.
+ */
+export function dataDirToLock(config: LauncherConfig): string | undefined {
+  const opensEmbeddedDatabase = config.database.kind === 'embedded' && SUBGRAPHS.some(({ name }) => config.services.has(name));
+  return opensEmbeddedDatabase ? config.dataDir : undefined;
 }

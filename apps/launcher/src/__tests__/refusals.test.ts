@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { launcherConfigFromEnv } from '../config.js';
+import { dataDirToLock } from '../preflight.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const run = promisify(execFile);
@@ -77,5 +78,17 @@ describe('production settings', () => {
     expect(message).toContain('PRODUCTS_PORT');
     expect(message).toContain('JWT_SECRET must be at least 32 characters');
     expect(message).toContain('set PRODUCTS_SUBGRAPH_SECRET, ORDERS_SUBGRAPH_SECRET, PAYMENTS_SUBGRAPH_SECRET in production');
+  });
+});
+
+describe('the data folder lock', () => {
+  it('is taken by a process that opens the embedded databases, and by no other', () => {
+    const lockOf = (env: Record<string, string>) => dataDirToLock(launcherConfigFromEnv({ DATA_DIR: '/srv/shop', ...env }));
+    expect(lockOf({})).toBe('/srv/shop');
+    expect(lockOf({ SERVICES: 'orders' })).toBe('/srv/shop');
+    // One process per service (the bench, the chaos run, containers): these open no embedded database.
+    expect(lockOf({ SERVICES: 'router' })).toBeUndefined();
+    expect(lockOf({ SERVICES: 'payment-provider' })).toBeUndefined();
+    expect(lockOf({ SERVICES: 'orders', DATABASE_URL: 'postgres://shop@db:5432/shop' })).toBeUndefined();
   });
 });
