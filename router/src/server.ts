@@ -45,6 +45,13 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const persistedDocuments = persistedDocumentsMiddleware(config.persistedDocuments, logger);
   const app = express();
   app.disable('x-powered-by');
+  // The server listens before its routes are mounted (Apollo's drain plugin needs it): until
+  // then a request is told to come back (503), not answered 404 as if /graphql did not exist.
+  let routesMounted = false;
+  app.use((_req, res, next) => {
+    if (routesMounted) return next();
+    res.status(503).set('retry-after', '1').json({ errors: [{ message: 'The router is starting; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  });
   const listening = await listen(app, config.port, config.host);
 
   const limits = config.operationLimitsEnabled === false ? { parseOptions: {}, validationRules: [], plugins: [] } : operationLimits(config.limits);
@@ -145,6 +152,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
       ],
     });
   });
+  routesMounted = true;
 
   return {
     url: `${listening.origin}/graphql`,
