@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(() => test?.stop());
 
 async function runExample(file: (typeof EXAMPLES)[number], env: Record<string, string>): Promise<string> {
-  const [command, args] = file.endsWith('.sh') ? ['bash', [file]] : [process.execPath, ['--import', 'tsx', file]];
+  const [command, args] = file.endsWith('.sh') ? ['bash', [file]] : [process.execPath, ['--conditions=@shop/source', '--import', 'tsx', file]];
   const { stdout } = await run(command, args as string[], { cwd: ROOT, env: { ...process.env, SHOP_URL: test.url, ...env }, timeout: 60_000 });
   return stdout;
 }

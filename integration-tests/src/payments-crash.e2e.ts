@@ -46,7 +46,8 @@ describe.skipIf(!databaseUrl || !natsUrl)('payments killed between the providerâ
   async function startPaymentsProcess(): Promise<void> {
     const url = new URL(databaseUrl!);
     url.pathname = `/${prefix}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'apps/launcher/src/main.ts'], {
+    // The sources (the @shop/source condition), as npm start runs them: this environment starts empty, without the NODE_OPTIONS the suite has.
+    const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', 'apps/launcher/src/main.ts'], {
       cwd: REPO_ROOT,
       env: {
         PATH: process.env['PATH'],

@@ -17,7 +17,7 @@ async function start(env: Record<string, string>, args: string[] = []): Promise<
   // The embedded default, whatever the suite runs on: these refusals come before any database is opened.
   const { DATABASE_URL: _database, NATS_URL: _nats, ...inherited } = process.env;
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', MAIN, ...args], { env: { ...inherited, LOG_LEVEL: 'silent', ...env }, timeout: 30_000 });
+    const { stdout, stderr } = await run(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', MAIN, ...args], { env: { ...inherited, LOG_LEVEL: 'silent', ...env }, timeout: 30_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };

@@ -29,7 +29,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 /** Starts `npm start` with SERVICES set, waits for its banner, stops it; the workspace files it loaded, relative to the repository. */
 async function modulesLoadedBy(services: string): Promise<string[]> {
   const record = join(dir, `${services}.txt`);
-  const child = spawn(process.execPath, ['--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
     env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

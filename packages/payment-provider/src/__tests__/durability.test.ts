@@ -175,7 +175,7 @@ interface ProviderProcess {
 
 /** Runs packages/payment-provider/src/main.ts on a free port and waits for the URL it logs. */
 async function spawnProvider(): Promise<ProviderProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/payment-provider/src/main.ts'], {
+  const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', 'packages/payment-provider/src/main.ts'], {
     cwd: ROOT,
     env: { ...process.env, PAYMENT_PROVIDER_PORT: '0', HOST: '127.0.0.1', PAYMENT_PROVIDER_DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
