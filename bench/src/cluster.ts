@@ -369,7 +369,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // BENCH_NODE_ARGS reaches each service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
     // every process under load (Node refuses --cpu-prof in NODE_OPTIONS).
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
-    spawnLogged(name, process.execPath, [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
+    // --conditions=@shop/source: the workspaces' sources, not a dist/ that a build may have left (or not).
+    spawnLogged(name, process.execPath, [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
   }
 
   async function waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {

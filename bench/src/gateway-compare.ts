@@ -147,7 +147,7 @@ interface Gateway {
 async function startHiveGateway(cluster: Cluster, routerRuntime: boolean, logDir: string): Promise<Gateway> {
   const port = await freePort();
   const log = openSync(join(logDir, routerRuntime ? 'hive-router-runtime.log' : 'hive.log'), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/src/hive-gateway.ts')], {
+  const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', join(REPO_ROOT, 'bench/src/hive-gateway.ts')], {
     cwd: REPO_ROOT,
     stdio: ['ignore', log, log],
     env: {

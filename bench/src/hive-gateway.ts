@@ -1,7 +1,7 @@
 /**
  * Hive Gateway over the committed supergraph, as a process of its own, for the
  * gateway comparison (./gateway-compare.ts). Started with `node --import tsx
- * bench/src/hive-gateway.ts`; reads:
+ * bench/src/hive-gateway.ts` (with --conditions=@shop/source); reads:
  *
  * - HIVE_PORT: where it listens (127.0.0.1).
  * - HIVE_ROUTER_RUNTIME=1: plan with `@graphql-hive/router-runtime` (the Rust
