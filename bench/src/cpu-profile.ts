@@ -2,6 +2,9 @@
  * A V8 CPU profile (`node --cpu-prof`) summarised as self time by package:
  * which dependency, which folder of this repository or which part of Node
  * the process spent its busy time in. Idle time is left out of the shares.
+ * V8 samples wall-clock time: a thread that is runnable but waits for a core
+ * counts as busy in the function it is in, so on an oversubscribed machine
+ * "busy" exceeds the process's CPU time; the shares are what to read.
  */
 import { fileURLToPath } from 'node:url';
 
