@@ -9,4 +9,4 @@ export {
   Registry,
   trackBreakerState,
 } from './metrics.js';
-export { acceptRequestId, currentRequestId, currentTrace, REQUEST_ID_HEADER, runForEvent, runInRequest, type Trace } from './trace.js';
+export { acceptRequestId, currentRequestId, currentTrace, REQUEST_ID_HEADER, runForEvent, runInBackground, runInRequest, type Trace } from './trace.js';

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
  */
 export interface Trace {
   readonly requestId: string;
-  readonly origin: 'request' | 'event';
+  readonly origin: 'request' | 'event' | 'background';
   /** SQL statements executed so far in this trace (counted by the database layer). */
   sqlStatements: number;
 }
@@ -35,6 +35,15 @@ export function runInRequest<T>(requestId: string, work: (trace: Trace) => T): T
 /** Runs `work` as the handling of an event, under the id of the request that caused it (a new one if none). */
 export function runForEvent<T>(requestId: string | undefined, work: () => T): T {
   return storage.run({ requestId: acceptRequestId(requestId), origin: 'event', sqlStatements: 0 }, work);
+}
+
+/**
+ * Runs `work` as background work started by the current request or event (the
+ * outbox relay publishing what it committed, say): its log lines keep the
+ * request id, but its SQL statements are not counted as the request's.
+ */
+export function runInBackground<T>(work: () => T): T {
+  return storage.run({ requestId: currentRequestId() ?? randomUUID(), origin: 'background', sqlStatements: 0 }, work);
 }
 
 export function currentTrace(): Trace | undefined {

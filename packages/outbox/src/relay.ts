@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { EventEnvelope, EventTransport, OutgoingEvent } from '@shop/events';
-import type { Logger } from '@shop/observability';
+import { runInBackground, type Logger } from '@shop/observability';
 import type { OutboxTables } from './tables.js';
 
 /**
@@ -246,7 +246,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   function publishCommitted(events: readonly OutgoingEvent[]): void {
     if (stopped || events.length === 0) return;
-    const publishing = (async () => {
+    // Not part of the request or event that committed them: the relay's statements are its own.
+    const publishing = runInBackground(async () => {
       const results = await Promise.allSettled(events.map(({ subject, envelope }) => transport.publish(subject, envelope)));
       const failed = events.filter((_, i) => results[i]?.status === 'rejected').map(({ envelope }) => envelope.id);
       for (const [i, { envelope }] of events.entries()) if (results[i]?.status === 'fulfilled') toMark.add(envelope.id);
@@ -257,7 +258,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         await db.updateTable('outbox').set({ claimed_until: null }).where('id', 'in', failed).where('published_at', 'is', null).execute();
         wake();
       }
-    })().catch((error: unknown) => logger.warn({ err: error, rows: events.length }, 'could not publish committed outbox rows; the relay loop takes them over'));
+    }).catch((error: unknown) => logger.warn({ err: error, rows: events.length }, 'could not publish committed outbox rows; the relay loop takes them over'));
     directPublishes.add(publishing);
     void publishing.finally(() => directPublishes.delete(publishing));
   }
