@@ -21,6 +21,19 @@ import { natsServerAvailable, privatePostgresAvailable, startCluster, SERVICE_NA
 import { createCatalog, graphql, GraphQLCallError, ORDER_STATUS, PLACE_ORDER, type CreatedProduct } from './http-client.js';
 import { countByRule, SagaReader, violationsAtRest, type SagaState, type Violation } from './invariants.js';
 
+const USAGE = `npm run chaos: every service as its own process on Postgres and a private nats-server, checkouts under SIGKILLs and
+dropped connections, then the saga's invariants at rest; exits 1 on any violation (README, "Chaos run").
+Settings are environment variables:
+
+  CHAOS_POSTGRES=shared|private   the machine's Postgres (CHAOS_DATABASE_URL or DATABASE_URL) or a private cluster
+  CHAOS_SECONDS=96  CHAOS_CHECKOUTS=500  CHAOS_CONCURRENCY=20  CHAOS_SETTLE_SECONDS=90
+  CHAOS_FAULTS=orders,payments,products,router,payment-provider,nats,postgres-backends,postgres-restart
+  CHAOS_KEEP_LOGS=1  CHAOS_LOG_LEVEL=info  CHAOS_RESULTS=bench/results/chaos-latest.json`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 // --- settings -------------------------------------------------------------------
 function numberFromEnv(name: string, fallback: number, { min = 0 }: { min?: number } = {}): number {
   const value = process.env[name];

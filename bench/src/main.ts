@@ -8,6 +8,21 @@ import { runCheckoutProcesses, type ProcessesCheckoutResults } from './checkout-
 import { runGatewayComparison, type GatewayComparisonResults } from './gateway-compare.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
+const USAGE = `npm run bench: measures the supergraph (README, "Benchmark"). Settings are environment variables:
+
+  BENCH_SCENARIOS=read,security,checkout,gateway   which scenarios (default: read, security, checkout)
+  BENCH_DURATION=5          seconds per level or round
+  DATABASE_URL, NATS_URL    with both, checkout runs one process per service (BENCH_DEPLOYMENT=processes); gateway needs them
+  BENCH_LEVELS=1,10,50,200  concurrent customers of the processes checkout
+  BENCH_FOLLOW=events|poll  how customers learn their order's outcome (BENCH_POLL_MS=200 with poll)
+  BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options of each service process
+  BENCH_ROUNDS=5, BENCH_PROFILE=1                          gateway comparison rounds, router profile
+Results go to bench/results/latest.json.`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const ORDER_COUNT = 100;
 const CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;

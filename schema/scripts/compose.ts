@@ -6,6 +6,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { API_SCHEMA_PATH, composeSupergraph, SUPERGRAPH_PATH } from '../src/index.js';
 
+const USAGE = `npm run compose: composes the subgraphs' SDL into schema/supergraph.graphql (what the router runs) and
+schema/api.graphql (what clients see).
+
+  --check   write nothing; fail when composition fails or a committed file is out of date (npm run check:schema)`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const check = process.argv.includes('--check');
 const composition = await composeSupergraph();
 if (!composition.ok) {

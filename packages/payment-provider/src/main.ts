@@ -10,6 +10,17 @@ import { createLogger } from '@shop/observability';
 import { stopOnSignals } from '@shop/runtime';
 import { startPaymentProvider } from './simulator.js';
 
+const USAGE = `The card provider simulator on its own (npm start runs it too). Settings are environment variables:
+
+  PAYMENT_PROVIDER_PORT=4010   0 picks a free port (the url is logged once listening)
+  HOST=127.0.0.1
+  PAYMENT_PROVIDER_DATA_DIR    where the ledger is journaled (default <DATA_DIR>/payment-provider, DATA_DIR default .data)
+  LOG_LEVEL=info`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const logger = createLogger('payment-provider');
 const rawPort = process.env['PAYMENT_PROVIDER_PORT'] ?? '4010';
 const port = Number(rawPort);
