@@ -61,7 +61,11 @@ export function expandEntities<T extends EntitiesAnswer>(answer: T, unique: Uniq
   }
   if (answer.errors?.some((error) => error.path?.[0] === '_entities' && typeof error.path[1] === 'number')) {
     const originalsOf = new Map<number, number[]>();
-    unique.indexOf.forEach((at, original) => originalsOf.set(at, [...(originalsOf.get(at) ?? []), original]));
+    unique.indexOf.forEach((at, original) => {
+      const originals = originalsOf.get(at);
+      if (originals) originals.push(original);
+      else originalsOf.set(at, [original]);
+    });
     answer.errors = answer.errors.flatMap((error) => {
       const path = error.path;
       if (path?.[0] !== '_entities' || typeof path[1] !== 'number') return [error];
