@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
+import { parseCorsOrigins } from './cors.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits.js';
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './persisted-documents.js';
 import { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './subgraph-fetcher.js';
@@ -30,6 +31,11 @@ export interface RouterConfig {
   persistedDocuments: PersistedDocumentsConfig;
   /** Timeout and circuit breaker of the router's calls to each subgraph. */
   subgraphResilience: SubgraphResilience;
+  /**
+   * Browser origins allowed to call the API (CORS_ORIGINS; the storefront's
+   * development origins by default outside production). Absent: none.
+   */
+  corsOrigins?: readonly string[];
   /**
    * Serve `/metrics` on this port instead of the public one, so it stays
    * inside the network while the router faces the internet.
@@ -101,6 +107,7 @@ const envSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.timeoutMs),
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerFailures),
   SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerHalfOpenAfterMs),
+  CORS_ORIGINS: z.string().optional(),
 });
 export const ROUTER_ENV_NAMES = Object.keys(envSchema.shape);
 
@@ -121,6 +128,12 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
   for (const { name } of SUBGRAPHS) {
     const url = overrides[name];
     if (url) subgraphUrls[name] = url;
+  }
+  let corsOrigins: string[];
+  try {
+    corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, production);
+  } catch (error) {
+    throw new Error(`Invalid router configuration:\n${(error as Error).message}`, { cause: error });
   }
   // In production the router authenticates to every subgraph.
   const subgraphSecrets = subgraphSecretsFromEnv(env, production ? SUBGRAPHS.map(({ name }) => name) : []);
@@ -143,6 +156,7 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
     },
     maxBodyBytes: e.MAX_BODY_BYTES,
     metricsPort: e.ROUTER_METRICS_PORT,
+    corsOrigins,
     persistedDocuments: {
       only: e.PERSISTED_DOCUMENTS_ONLY === 'true',
       manifestPath: e.PERSISTED_DOCUMENTS_MANIFEST ? resolve(e.PERSISTED_DOCUMENTS_MANIFEST) : DEFAULT_PERSISTED_DOCUMENTS_MANIFEST,

@@ -7,6 +7,8 @@ import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest
 import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
 import { createTokenVerifier } from './auth.js';
+import { corsMiddleware } from './cors.js';
+import { mountDevSignIn } from './dev-sign-in.js';
 import { inProjectWords } from './error-messages.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
@@ -45,6 +47,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   const persistedDocuments = persistedDocumentsMiddleware(config.persistedDocuments, logger);
   const app = express();
   app.disable('x-powered-by');
+  // First, so every answer (a refusal, a 503 while starting) reaches an allowed browser origin readable.
+  app.use(corsMiddleware(config.corsOrigins ?? []));
   // The server listens before its routes are mounted (Apollo's drain plugin needs it): until
   // then a request is told to come back (503), not answered 404 as if /graphql did not exist.
   let routesMounted = false;
@@ -119,6 +123,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   if (!config.production) {
     app.get(GRAPHIQL_PATH, offlineGraphiQLHandler('/graphql'));
   }
+  // Development only: mountDevSignIn mounts nothing in production.
+  mountDevSignIn(app, config);
   app.get('/', (_req, res) => {
     res.redirect('/graphql');
   });
