@@ -51,6 +51,12 @@ export interface LauncherConfig {
   services: ReadonlySet<ServiceName>;
   /** What each subgraph expects from the router in x-shop-subgraph-secret, and what the router sends. */
   subgraphSecrets: Partial<Record<SubgraphName, string>>;
+  /**
+   * Where `npm start` serves the storefront's development server beside the
+   * router (STOREFRONT_PORT, default 5173; `off` for none). Development only:
+   * production serves the storefront's static build from anywhere.
+   */
+  storefrontPort?: number | undefined;
   /** The router's settings: read only when this process runs the router. */
   router: RouterConfig | undefined;
   /** Relay, redelivery and provider-call tuning; only tests set it. */
@@ -84,6 +90,7 @@ const envSchema = z.object({
   // Per consumer; one order's (one aggregate's) events are still handled one after another.
   EVENT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(16),
   SEED_DEMO_DATA: bool.optional(),
+  STOREFRONT_PORT: z.union([z.literal('off'), port]).default(5173),
   SERVICES: z
     .string()
     .default(SERVICE_NAMES.join(','))
@@ -129,6 +136,11 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     }
   }
   if (router) router.subgraphSecrets = subgraphSecrets;
+  const storefrontPort = production || !router || e.STOREFRONT_PORT === 'off' ? undefined : e.STOREFRONT_PORT;
+  // The storefront served here may call the router, wherever STOREFRONT_PORT put it (unless CORS_ORIGINS says otherwise).
+  if (router && storefrontPort !== undefined && env['CORS_ORIGINS'] === undefined) {
+    router.corsOrigins = [...new Set([...(router.corsOrigins ?? []), `http://localhost:${storefrontPort}`, `http://127.0.0.1:${storefrontPort}`])];
+  }
   return {
     production,
     database,
@@ -145,5 +157,6 @@ export function launcherConfigFromEnv(env: NodeJS.ProcessEnv): LauncherConfig {
     services,
     subgraphSecrets,
     router,
+    storefrontPort,
   };
 }

@@ -104,13 +104,31 @@ if (supergraph.router) {
     );
   }
 }
+const storefront = supergraph.router && config.storefrontPort !== undefined ? await startStorefront(config.host, config.storefrontPort, supergraph.router.url) : undefined;
+if (storefront) lines.push('', `Storefront:       ${storefront.url}  (development server; sign in with one click)`);
 lines.push(...whereTheDataLives(config));
 console.log(lines.join('\n') + '\n');
 
 stopOnSignals(async () => {
+  await storefront?.stop();
   await supergraph.stop();
   await releaseDataDir?.();
 }, logger);
+
+/**
+ * The storefront's development server (Vite), loaded only here: a production
+ * process never loads it. A port already taken costs the storefront, not the
+ * supergraph: the banner says how to move it.
+ */
+async function startStorefront(host: string, port: number, apiUrl: string) {
+  try {
+    const { startStorefrontDevServer } = await import('@shop/storefront/dev-server');
+    return await startStorefrontDevServer({ host, port, apiUrl });
+  } catch (error) {
+    logger.warn({ err: error }, `the storefront did not start on port ${port} (STOREFRONT_PORT=5174 moves it, STOREFRONT_PORT=off turns it off)`);
+    return undefined;
+  }
+}
 
 /** Services mode: what this process created outside the repository, and how to remove it. */
 function whereTheDataLives(config: LauncherConfig): string[] {
