@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { Kysely, Migrator, PostgresDialect, sql, type Migration } from 'kysely';
 import pg from 'pg';
 import { postgresDatabaseName, type DatabaseConfig } from './config.js';
+import { isUniqueViolation } from './errors.js';
 import { StatementCounter } from './statement-counter.js';
 
 /** One subgraph's view of its database: queries are scoped to its own schema. */
@@ -12,6 +13,14 @@ export interface SubgraphDatabase<DB> {
   readonly statements: StatementCounter;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /**
+   * Runs `work` while no other process of this subgraph runs work under the
+   * same `lock` (replicas share one database): it waits for the lock, or with
+   * `ifFree` gives up at once and resolves `{ ran: false }`. On Postgres the
+   * lock is a session advisory lock on a connection held for the duration, so
+   * a process that dies releases it with its connection.
+   */
+  runAlone<T>(lock: string, work: () => Promise<T>, options?: { ifFree?: boolean }): Promise<{ ran: true; value: T } | { ran: false }>;
 }
 
 /**
@@ -31,6 +40,9 @@ export interface DatabaseHost {
 const INT8_OID = 20;
 const INVALID_CATALOG_NAME = '3D000'; // connecting to a database that does not exist
 const DUPLICATE_DATABASE = '42P04';
+/** First key of every advisory lock taken here (the second is the lock name's hash), so others' locks on the database never collide with ours. */
+const ADVISORY_LOCK_SPACE = 0x5348_4f50; // "SHOP"
+
 
 /** pg returns int8 (and count(*)) as strings, PGlite as numbers: make both numbers. */
 const pgTypes = {
@@ -57,7 +69,8 @@ async function createEmbeddedHost(config: Extract<DatabaseConfig, { kind: 'embed
   return {
     config,
     async open<DB>(name: string, migrations: Record<string, Migration>) {
-      return openSchema<DB>(root, name, migrations);
+      // One process owns the data folder (the launcher's folder lock): a lock in memory is enough.
+      return openSchema<DB>(root, name, migrations, { runAlone: runAloneInProcess() });
     },
     async close() {
       await root.destroy(); // the PGlite dialect closes the instance itself
@@ -95,8 +108,10 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
     await withAdminClient(async (client) => {
       // CREATE DATABASE takes no bind parameters; the name is quoted as an identifier.
       await client.query(`create database ${pg.escapeIdentifier(database)}`).catch((error: unknown) => {
-        // Another process may have created it since the probe.
-        if ((error as { code?: string }).code !== DUPLICATE_DATABASE) throw error;
+        // Another process (a replica started at the same moment) created it since the probe:
+        // 42P04 when its CREATE DATABASE had committed before ours began, 23505 (the unique
+        // index on pg_database's names) when both ran at once and ours lost.
+        if ((error as { code?: string }).code !== DUPLICATE_DATABASE && !isUniqueViolation(error)) throw error;
       });
     });
   }
@@ -127,7 +142,7 @@ async function createPostgresHost(config: Extract<DatabaseConfig, { kind: 'postg
       pool.on('error', () => undefined);
       const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
       opened.push({ name, database, kysely });
-      return openSchema<DB>(kysely, name, migrations, { onSearchPath: true });
+      return openSchema<DB>(kysely, name, migrations, { onSearchPath: true, runAlone: runAloneWithAdvisoryLock(kysely) });
     },
     async close(options) {
       await Promise.all(opened.map(({ kysely }) => kysely.destroy()));
@@ -151,16 +166,55 @@ async function openSchema<DB>(
   connection: Kysely<unknown>,
   name: string,
   migrations: Record<string, Migration>,
-  options: { onSearchPath?: boolean } = {},
+  options: { onSearchPath?: boolean; runAlone: SubgraphDatabase<DB>['runAlone'] },
 ): Promise<SubgraphDatabase<DB>> {
   const statements = new StatementCounter();
   const scoped = (options.onSearchPath ? connection : connection.withSchema(name)).withPlugin(statements);
   await migrate(scoped, name, migrations);
-  return { name, db: scoped as unknown as Kysely<DB>, statements, ping: () => ping(scoped) };
+  return { name, db: scoped as unknown as Kysely<DB>, statements, ping: () => ping(scoped), runAlone: options.runAlone };
+}
+
+type RunAlone = SubgraphDatabase<unknown>['runAlone'];
+
+/** Postgres: a session advisory lock, taken and released on one pooled connection that `work` does not use. */
+function runAloneWithAdvisoryLock(db: Kysely<unknown>): RunAlone {
+  return async (lock, work, options) =>
+    db.connection().execute(async (connection) => {
+      const key = sql`${ADVISORY_LOCK_SPACE}::int, hashtext(${lock})`;
+      if (options?.ifFree) {
+        const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${key}) as locked`.execute(connection);
+        if (!rows[0]?.locked) return { ran: false as const };
+      } else {
+        await sql`select pg_advisory_lock(${key})`.execute(connection);
+      }
+      try {
+        return { ran: true as const, value: await work() };
+      } finally {
+        await sql`select pg_advisory_unlock(${key})`.execute(connection);
+      }
+    });
+}
+
+/** Embedded: a queue per lock name in this process. */
+function runAloneInProcess(): RunAlone {
+  const tails = new Map<string, Promise<unknown>>();
+  return async (lock, work, options) => {
+    const previous = tails.get(lock);
+    if (previous && options?.ifFree) return { ran: false as const };
+    const run = (previous ?? Promise.resolve()).catch(() => undefined).then(work);
+    tails.set(lock, run);
+    try {
+      return { ran: true as const, value: await run };
+    } finally {
+      if (tails.get(lock) === run) tails.delete(lock);
+    }
+  };
 }
 
 async function migrate(db: Kysely<unknown>, schema: string, migrations: Record<string, Migration>): Promise<void> {
-  await db.schema.createSchema(schema).ifNotExists().execute();
+  // The migrator creates the schema (with migrationTableSchema) and its own tables, tolerating a
+  // replica that creates them at the same moment (it checks again after a failed CREATE), and
+  // runs the migrations under an advisory lock: replicas started together migrate once.
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
