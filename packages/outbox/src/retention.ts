@@ -29,8 +29,9 @@ export interface Retention {
 /**
  * Keeps the outbox and inbox from growing forever. Only published outbox rows
  * are deleted: an unpublished one is an event still owed to the broker.
- * Safe to run on every replica at once (deletes of the same rows just find
- * fewer of them).
+ * Safe to run on every replica at once: each batch locks the rows it deletes
+ * and skips those another replica's batch holds (SKIP LOCKED), so replicas
+ * share a pass and never wait on, or deadlock with, each other.
  */
 export function startRetention(options: RetentionOptions): Retention {
   const { db, retainForMs, logger } = options;
@@ -42,7 +43,7 @@ export function startRetention(options: RetentionOptions): Retention {
       /* pruneOutbox */
       const result = await db
         .deleteFrom('outbox')
-        .where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('published_at', '<', cutoff).limit(batchSize))
+        .where('id', 'in', (eb) => eb.selectFrom('outbox').select('id').where('published_at', '<', cutoff).limit(batchSize).forUpdate().skipLocked())
         .executeTakeFirst();
       const count = Number(result.numDeletedRows);
       deleted += count;
@@ -57,7 +58,7 @@ export function startRetention(options: RetentionOptions): Retention {
       const result = await db
         .deleteFrom('inbox')
         .where((eb) =>
-          eb(eb.refTuple('consumer', 'event_id'), 'in', eb.selectFrom('inbox').select(['consumer', 'event_id']).where('processed_at', '<', cutoff).limit(batchSize).$asTuple('consumer', 'event_id')),
+          eb(eb.refTuple('consumer', 'event_id'), 'in', eb.selectFrom('inbox').select(['consumer', 'event_id']).where('processed_at', '<', cutoff).limit(batchSize).forUpdate().skipLocked().$asTuple('consumer', 'event_id')),
         )
         .executeTakeFirst();
       const count = Number(result.numDeletedRows);

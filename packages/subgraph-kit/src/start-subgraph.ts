@@ -34,6 +34,8 @@ export interface SubgraphWiring<DB> {
   /** The subgraph's registry, served on `/metrics`. */
   readonly metrics: Registry;
   readonly logger: Logger;
+  /** Runs work that one replica at a time should do (a seed, a job that calls out): see SubgraphDatabase.runAlone. */
+  readonly runAlone: SubgraphDatabase<DB>['runAlone'];
 }
 
 /** Background work a subgraph runs beside its server (a sweeper, a worker). */
@@ -102,7 +104,7 @@ export async function startSubgraph<DB extends OutboxTables, Context extends obj
   // The relay exists only once messaging starts; until then nothing commits events.
   let notifyRelay: CommittedEvents = () => undefined;
   const outbox = createOutbox(db, (events) => notifyRelay(events));
-  const parts = definition.wire({ db, outbox, metrics, logger: serve.logger });
+  const parts = definition.wire({ db, outbox, metrics, logger: serve.logger, runAlone: database.runAlone });
   const messaging = await startMessaging({
     // DB has the outbox tables (DB extends OutboxTables), but Kysely's database type is invariant.
     db: db as unknown as Kysely<OutboxTables>,

@@ -39,7 +39,7 @@ export function startPaymentsSubgraph({
       schema: new URL('./schema.graphql', import.meta.url),
       resolvers: paymentResolvers,
       migrations,
-      wire: ({ db, outbox, metrics, logger }: SubgraphWiring<PaymentsDatabase>) => {
+      wire: ({ db, outbox, metrics, logger, runAlone }: SubgraphWiring<PaymentsDatabase>) => {
         const provider = createPaymentProviderClient({ baseUrl: paymentProviderUrl, logger, metrics, ...paymentProvider });
         // The provider client's worst case with its defaults is 4 attempts of 2 s plus
         // backoff (under 14 s): the lease outlasts it, so a live attempt is never taken over.
@@ -62,7 +62,7 @@ export function startPaymentsSubgraph({
           ],
           createContext: (viewer) => createContext(db, viewer),
           async start() {
-            const worker = startPaymentWorker(payments, { intervalMs: paymentWork.intervalMs, logger });
+            const worker = startPaymentWorker(payments, { intervalMs: paymentWork.intervalMs, logger, runAlone });
             return { exposed: { provider, worker }, stop: () => worker.stop() };
           },
         };

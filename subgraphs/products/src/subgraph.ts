@@ -21,14 +21,17 @@ export function startProductsSubgraph({ seedDemoData, ...options }: ProductsSubg
       schema: new URL('./schema.graphql', import.meta.url),
       resolvers: productResolvers,
       migrations,
-      wire: ({ db, outbox, logger }: SubgraphWiring<ProductsDatabase>) => {
+      wire: ({ db, outbox, logger, runAlone }: SubgraphWiring<ProductsDatabase>) => {
         const writes = { db, outbox };
         return {
           consumers: [{ durable: 'products-from-orders', stream: 'ORDERS', filterSubject: 'orders.>', handlers: stockEventHandlers(db, outbox) }],
           createContext: (viewer) => createContext(writes, viewer),
           async start() {
-            const seeded = seedDemoData ? await seedDemoCatalog(writes) : 0;
-            if (seeded > 0) logger.info({ seeded }, 'seeded the demo catalog');
+            if (seedDemoData) {
+              // Replicas started together would each find the catalog empty and seed it: one at a time, the next finds it filled.
+              const seeded = await runAlone('seed demo catalog', () => seedDemoCatalog(writes));
+              if (seeded.ran && seeded.value > 0) logger.info({ seeded: seeded.value }, 'seeded the demo catalog');
+            }
             return { exposed: {} };
           },
         };

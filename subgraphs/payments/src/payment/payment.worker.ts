@@ -1,5 +1,6 @@
 import type { Logger } from '@shop/observability';
 import { runPeriodically } from '@shop/runtime';
+import type { SubgraphWiring } from '@shop/subgraph-kit';
 import type { PaymentService } from './payment.service.js';
 
 export interface PaymentWorker {
@@ -16,9 +17,17 @@ const RECONCILE_EVERY_MS = 5_000;
  * delivered again: it takes over PENDING payments whose next attempt is due
  * (a retry after the provider gave no answer, or an attempt whose process
  * died and whose lease ran out) and refunds what cancelled orders still hold.
- * Safe on every replica at once: payments are claimed with SKIP LOCKED.
+ *
+ * Due payments are shared by every replica: each claims its own with SKIP
+ * LOCKED. The refunds owed are looked for by one replica at a time (the others
+ * skip that step while it runs): each replica would otherwise find the same
+ * ones and call the provider for each, which the refund's idempotency key and
+ * the conditional settlement make harmless but not free.
  */
-export function startPaymentWorker(payments: PaymentService, options: { intervalMs: number; logger: Logger }): PaymentWorker {
+export function startPaymentWorker(
+  payments: PaymentService,
+  options: { intervalMs: number; logger: Logger; runAlone: SubgraphWiring<unknown>['runAlone'] },
+): PaymentWorker {
   let lastReconciled = 0;
 
   async function runOnce(): Promise<number> {
@@ -27,7 +36,8 @@ export function startPaymentWorker(payments: PaymentService, options: { interval
     for (let batch = await payments.processDuePayments(); batch > 0; batch = await payments.processDuePayments()) handled += batch;
     if (Date.now() - lastReconciled >= Math.min(RECONCILE_EVERY_MS, options.intervalMs * 5)) {
       lastReconciled = Date.now();
-      handled += await payments.reconcileCancelledOrders();
+      const reconciled = await options.runAlone('reconcile cancelled orders', () => payments.reconcileCancelledOrders(), { ifFree: true });
+      if (reconciled.ran) handled += reconciled.value;
     }
     return handled;
   }
