@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent } from '@shop/events';
+import { sql } from 'kysely';
+import { createEvent, type DomainEventOf, type OutgoingEvent } from '@shop/events';
+import { createOutbox, type EventHandlers } from '@shop/outbox';
 import { ADMIN, customer, startSubgraphUnderTest, type GraphQLAnswer, type SubgraphUnderTest } from '@shop/subgraph-kit/testing';
-import { startProductsSubgraph, type ProductsSubgraph } from '../index.js';
+import { startProductsSubgraph, stockEventHandlers, type ProductsSubgraph } from '../index.js';
 
 let products: SubgraphUnderTest<ProductsSubgraph>;
 
@@ -171,4 +173,40 @@ describe('stock in the checkout saga', () => {
     await products.deliver(createEvent('OrderCancelled', orderId, { orderId, reason: 'PAYMENT_DECLINED' }));
     expect(await stockOf(product.id)).toEqual({ stock_available: 4, stock_reserved: 0, stock_sold: 0 });
   });
+
+  // Two processes only meet on Postgres: PGlite has one connection, which serializes everything.
+  it.skipIf(!process.env['DATABASE_URL'])(
+    'releases the units when another replica handles the cancellation while this one is reserving them (neither sees the other until it commits)',
+    async () => {
+      const product = await createProduct('replicas', { stock: 3 });
+      const orderId = randomUUID();
+      const db = products.subgraph.database.db;
+      // Two replicas' handlers on one database: this process's consumer would handle one order's events one after another.
+      const replicaA = stockEventHandlers(db, createOutbox(db, () => undefined));
+      const replicaB = stockEventHandlers(db, createOutbox(db, () => undefined));
+      /** What the consumer does with a delivery, minus the decoding. */
+      const handle = (handlers: EventHandlers, { subject, envelope }: OutgoingEvent) =>
+        handlers[envelope.type as 'OrderPlaced']!(envelope as DomainEventOf<'OrderPlaced'>, { subject, data: new Uint8Array(), deliveryCount: 1 });
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let locked!: () => void;
+      const rowLocked = new Promise<void>((resolve) => (locked = resolve));
+      // Hold the product row, so replica A's reservation waits after it has read that no outcome is recorded.
+      const holder = db.transaction().execute(async (trx) => {
+        await trx.selectFrom('products').select('id').where('id', '=', product.id).forUpdate().execute();
+        locked();
+        await released;
+      });
+      await rowLocked;
+      const reserving = handle(replicaA, placed(orderId, [{ productId: product.id, quantity: 3 }]));
+      await expect.poll(async () => (await sql<{ waiting: number }>`select count(*)::int as waiting from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`.execute(db)).rows[0]?.waiting).toBe(1);
+      // Replica B records the cancellation and finds no line to release: A's are not committed.
+      await handle(replicaB, createEvent('OrderCancelled', orderId, { orderId, reason: 'CUSTOMER_CANCELLED' }));
+      release();
+      await Promise.all([holder, reserving]);
+      expect(await stockOf(product.id)).toEqual({ stock_available: 3, stock_reserved: 0, stock_sold: 0 });
+      const lines = await db.selectFrom('stock_reservations').select('status').where('order_id', '=', orderId).execute();
+      expect(lines).toEqual([{ status: 'RELEASED' }]);
+    },
+  );
 });

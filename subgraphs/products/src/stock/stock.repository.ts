@@ -23,6 +23,12 @@ export async function findOrderOnRecord(trx: Trx, orderId: string): Promise<Orde
   return { outcome: row.outcome ?? undefined, linesOnRecord: Boolean(row.lines_on_record) };
 }
 
+/* findOutcome: how the order ended, if products was told */
+export async function findOutcome(db: Executor, orderId: string): Promise<OrderOutcome | undefined> {
+  const row = await db.selectFrom('order_outcomes').select('outcome').where('order_id', '=', orderId).executeTakeFirst();
+  return row?.outcome;
+}
+
 /**
  * reserveStock: moves `quantity` units from available to reserved, only if
  * the product is active and has them. Under READ COMMITTED the condition is
