@@ -35,7 +35,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: ['{apps,packages,subgraphs,router,schema,sdk,testing}/**/src/**/*.test.ts', 'schema/**/*.test.ts', 'deploy/**/*.test.ts'],
+          include: ['{apps,packages,subgraphs,router,schema,sdk,testing,bench}/**/src/**/*.test.ts', 'schema/**/*.test.ts', 'deploy/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
         },
       },

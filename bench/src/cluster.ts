@@ -6,6 +6,14 @@
  * databases and a NATS namespace unique to this run, one JWT secret and one
  * secret per subgraph. Logs go to files under a temp dir.
  *
+ * With `replicas` > 1 each subgraph and the router run that many processes
+ * (the card provider stays one, an outside party): every subgraph replica
+ * starts at the same moment on the empty databases, the routers reach each
+ * subgraph through a balancer in this process (./balancer.ts, what a
+ * Kubernetes Service is in a cluster), and clients pick a router themselves
+ * (`routerUrls`). A replica is named by its service and number: `orders`
+ * (the first), `orders#2`.
+ *
  * The chaos run kills and restarts its processes; the bench reads the CPU
  * each one (and Postgres, and nats-server) used. Nothing here holds an
  * in-process handle on a service: what a caller learns, it learns over HTTP,
@@ -22,6 +30,7 @@ import pg from 'pg';
 import { deleteJetStreamNamespace } from '@shop/events';
 import { freePort } from '@shop/events/testing';
 import { signDevelopmentToken } from '@shop/router';
+import { startBalancer, type Balancer } from './balancer.js';
 import { findNatsServer, machineBusyMs, readProcStat, treeCpuMs } from './proc.js';
 
 export const SERVICE_NAMES = ['payment-provider', 'products', 'orders', 'payments', 'router'] as const;
@@ -30,6 +39,13 @@ export const SUBGRAPH_NAMES = ['products', 'orders', 'payments'] as const;
 export type SubgraphName = (typeof SUBGRAPH_NAMES)[number];
 /** Processes the cluster can kill and restart: the services, and a private nats-server or Postgres. */
 export type ProcessName = ServiceName | 'nats' | 'postgres';
+/** Services with replicas: the subgraphs and the router. */
+const REPLICATED: readonly ServiceName[] = [...SUBGRAPH_NAMES, 'router'];
+
+/** A process's name: its service for the first replica (`orders`), then `orders#2`, `orders#3`… */
+export function instanceName(name: ProcessName, replica = 0): string {
+  return replica === 0 ? name : `${name}#${replica + 1}`;
+}
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LAUNCHER_MAIN = join(REPO_ROOT, 'apps/launcher/src/main.ts');
@@ -54,12 +70,17 @@ export interface ClusterOptions {
   env?: Record<string, string>;
   /** Log lines of the cluster itself (starts, kills); silent when absent. */
   log?: (line: string) => void;
+  /** Processes of each subgraph and of the router (default 1). */
+  replicas?: number;
 }
 
 /** CPU time, ms, used so far; take two and subtract. */
 export interface CpuSnapshot {
   at: number;
+  /** Each service, its replicas added up. */
   services: Record<ServiceName, number>;
+  /** Each service process by instance name (`orders`, `orders#2`…). */
+  instances: Record<string, number>;
   /**
    * Postgres backends serving this run's databases (summed per backend, sampled
    * every 250 ms: work a backend does in its last 250 ms before it exits is
@@ -79,9 +100,11 @@ export interface CpuSnapshot {
 export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
   const minus = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a - b);
   const services = Object.fromEntries(SERVICE_NAMES.map((name) => [name, after.services[name] - before.services[name]])) as Record<ServiceName, number>;
+  const instances = Object.fromEntries(Object.entries(after.instances).map(([name, ms]) => [name, ms - (before.instances[name] ?? 0)]));
   return {
     at: after.at - before.at,
     services,
+    instances,
     postgresBackends: after.postgresBackends - before.postgresBackends,
     postgresCluster: minus(after.postgresCluster, before.postgresCluster),
     nats: minus(after.nats, before.nats),
@@ -91,7 +114,8 @@ export function cpuDelta(before: CpuSnapshot, after: CpuSnapshot): CpuSnapshot {
 }
 
 export interface ProcessExit {
-  name: ProcessName;
+  /** Instance name: `orders`, `orders#2`, `nats`… */
+  name: string;
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -106,11 +130,16 @@ export interface Cluster {
   readonly databasePrefix: string;
   readonly namespace: string;
   readonly logDir: string;
-  /** The router's GraphQL endpoint. */
+  /** The (first) router's GraphQL endpoint. */
   readonly routerUrl: string;
+  /** Every router replica's GraphQL endpoint. */
+  readonly routerUrls: readonly string[];
+  readonly replicas: number;
   readonly providerUrl: string;
-  /** Base URL of each service. */
+  /** Base URL of each service: a subgraph's balancer when it has replicas, the first router. */
   readonly urls: Record<ServiceName, string>;
+  /** Base URL of each replica of a service (its own /metrics, /ready). */
+  replicaUrls(name: ServiceName): string[];
   readonly natsUrl: string;
   /** nats-server's HTTP monitoring endpoint (private server only): /jsz shows each consumer's pending messages. */
   readonly natsMonitorUrl: string | undefined;
@@ -123,19 +152,21 @@ export interface Cluster {
   /** The secret each subgraph expects in x-shop-subgraph-secret (another gateway in front of the subgraphs needs it). */
   readonly subgraphSecrets: Readonly<Record<SubgraphName, string>>;
   token(sub: string, roles: ('customer' | 'admin')[]): Promise<string>;
-  pid(name: ProcessName): number | undefined;
+  /** `replica`: 0 for the first process of the service (the default), 1 for `<name>#2`… */
+  pid(name: ProcessName, replica?: number): number | undefined;
   /** Sends the signal and waits until the process has exited. Not reported as an unexpected exit. */
-  kill(name: ProcessName, signal?: NodeJS.Signals): Promise<void>;
+  kill(name: ProcessName, signal?: NodeJS.Signals, replica?: number): Promise<void>;
   /** Starts a killed process again (same ports, data, namespace) and waits until it is ready. */
-  restart(name: ProcessName): Promise<void>;
-  /** Waits until the service answers 200 on /ready. */
-  waitReady(name: ServiceName, timeoutMs?: number): Promise<void>;
+  restart(name: ProcessName, replica?: number): Promise<void>;
+  /** Waits until the service (one replica of it) answers 200 on /ready. */
+  waitReady(name: ServiceName, timeoutMs?: number, replica?: number): Promise<void>;
   /** Terminates every Postgres backend of this run's databases; returns how many. */
   terminateBackends(): Promise<number>;
   /** Processes that exited without being killed or stopped by the cluster. */
   unexpectedExits(): ProcessExit[];
   cpu(): Promise<CpuSnapshot>;
-  logFile(name: ProcessName): string;
+  /** Log of a process by instance name (`orders`, `orders#2`, `nats`). */
+  logFile(name: string): string;
   /** Stops every process, drops the databases, deletes the namespace, removes the temp dirs (logs too unless `keepLogs`). */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
 }
@@ -190,14 +221,24 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(providerDataDir);
   const providerKeepsLedger = await providerSupportsDataDir();
 
-  const ports: Record<ServiceName, number> = {
-    'payment-provider': await freePort(),
-    products: await freePort(),
-    orders: await freePort(),
-    payments: await freePort(),
-    router: await freePort(),
-  };
-  const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, `http://127.0.0.1:${ports[name]}`])) as Record<ServiceName, string>;
+  const replicas = options.replicas ?? 1;
+  const replicasOf = (name: ServiceName) => (REPLICATED.includes(name) ? replicas : 1);
+  const ports = new Map<string, number>();
+  for (const name of SERVICE_NAMES) {
+    for (let replica = 0; replica < replicasOf(name); replica += 1) ports.set(instanceName(name, replica), await freePort());
+  }
+  const portOf = (name: ServiceName, replica = 0) => ports.get(instanceName(name, replica))!;
+  const replicaUrls = (name: ServiceName) => Array.from({ length: replicasOf(name) }, (_, replica) => `http://127.0.0.1:${portOf(name, replica)}`);
+  // One address per subgraph for the routers, as a Service gives in a cluster.
+  const balancers: Balancer[] = [];
+  const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, replicaUrls(name)[0]!])) as Record<ServiceName, string>;
+  if (replicas > 1) {
+    for (const name of SUBGRAPH_NAMES) {
+      const balancer = await startBalancer(Array.from({ length: replicas }, (_, replica) => portOf(name, replica)));
+      balancers.push(balancer);
+      urls[name] = `http://127.0.0.1:${balancer.port}`;
+    }
+  }
   const jwtSecret = randomBytes(32).toString('base64url');
   const secrets: Record<SubgraphName, string> = {
     products: randomBytes(24).toString('base64url'),
@@ -205,10 +246,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     payments: randomBytes(24).toString('base64url'),
   };
 
-  const managed = new Map<ProcessName, Managed>();
+  /** By instance name. */
+  const managed = new Map<string, Managed>();
   const exits: ProcessExit[] = [];
   const removeDirs: string[] = [root];
-  const logFile = (name: ProcessName) => join(logDir, `${name}.log`);
+  const logFile = (name: string) => join(logDir, `${name}.log`);
 
   // --- private Postgres and nats-server -----------------------------------------
   const natsPort = options.nats.kind === 'private' ? await freePort() : undefined;
@@ -225,7 +267,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return url.toString();
   };
 
-  function track(name: ProcessName, child: ChildProcess): void {
+  function track(name: string, child: ChildProcess): void {
     const entry = managed.get(name)!;
     entry.child = child;
     entry.lastCpuMs = 0;
@@ -242,7 +284,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     });
   }
 
-  function spawnLogged(name: ProcessName, command: string, args: string[], env: NodeJS.ProcessEnv, extra: { uid?: number; gid?: number; cwd?: string } = {}): ChildProcess {
+  function spawnLogged(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, extra: { uid?: number; gid?: number; cwd?: string } = {}): ChildProcess {
     if (!managed.has(name)) managed.set(name, { child: undefined, pastCpuMs: 0, lastCpuMs: 0, expectExit: false });
     const fd = openSync(logFile(name), 'a');
     try {
@@ -302,7 +344,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }, () => exitedWhileStarting('postgres'));
   }
 
-  function exitedWhileStarting(name: ProcessName): string | undefined {
+  function exitedWhileStarting(name: string): string | undefined {
     const entry = managed.get(name);
     return entry && !entry.child ? `${name} exited while starting; see ${logFile(name)}` : undefined;
   }
@@ -332,17 +374,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   for (const name of LAUNCHER_VARIABLES) delete baseEnv[name];
   Object.assign(baseEnv, { NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO_DATA: 'false', APOLLO_TELEMETRY_DISABLED: 'true' });
 
-  function serviceEnv(name: ServiceName): NodeJS.ProcessEnv {
+  function serviceEnv(name: ServiceName, replica: number): NodeJS.ProcessEnv {
     // A data folder per process: the launcher locks its DATA_DIR when it sees no DATABASE_URL (the router,
     // the card provider), and two processes on the default .data would refuse each other.
-    const env: NodeJS.ProcessEnv = { ...baseEnv, ...options.env, SERVICES: name, DATA_DIR: join(root, 'data', name) };
+    const env: NodeJS.ProcessEnv = { ...baseEnv, ...options.env, SERVICES: name, DATA_DIR: join(root, 'data', instanceName(name, replica)) };
+    const port = String(portOf(name, replica));
     switch (name) {
       case 'payment-provider':
-        return { ...env, PAYMENT_PROVIDER_PORT: String(ports[name]), PAYMENT_PROVIDER_DATA_DIR: providerDataDir };
+        return { ...env, PAYMENT_PROVIDER_PORT: port, PAYMENT_PROVIDER_DATA_DIR: providerDataDir };
       case 'router':
         return {
           ...env,
-          ROUTER_PORT: String(ports.router),
+          ROUTER_PORT: port,
           JWT_SECRET: jwtSecret,
           PRODUCTS_URL: `${urls.products}/graphql`,
           ORDERS_URL: `${urls.orders}/graphql`,
@@ -357,32 +400,41 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           DATABASE_URL: databaseUrl('prefix'),
           NATS_URL: natsUrl,
           NATS_NAMESPACE: namespace,
-          [`${name.toUpperCase()}_PORT`]: String(ports[name]),
+          [`${name.toUpperCase()}_PORT`]: port,
           [`${name.toUpperCase()}_SUBGRAPH_SECRET`]: secrets[name],
           ...(name === 'payments' ? { PAYMENT_PROVIDER_URL: urls['payment-provider'] } : {}),
         };
     }
   }
 
-  function startService(name: ServiceName): void {
+  function startService(name: ServiceName, replica = 0): void {
     // `node --import tsx`, not the tsx binary or npm: the pid is the service's own, so SIGKILL reaches it.
     // BENCH_NODE_ARGS reaches each service's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile
     // every process under load (Node refuses --cpu-prof in NODE_OPTIONS).
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     // --conditions=@shop/source: the workspaces' sources, not a dist/ that a build may have left (or not).
-    spawnLogged(name, process.execPath, [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN], serviceEnv(name));
+    const args = [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
+    spawnLogged(instanceName(name, replica), process.execPath, args, serviceEnv(name, replica));
   }
 
-  async function waitReady(name: ServiceName, timeoutMs = 90_000): Promise<void> {
-    await waitFor(`${name} to be ready (${urls[name]}/ready)`, timeoutMs, async () => {
+  async function waitReady(name: ServiceName, timeoutMs = 90_000, replica = 0): Promise<void> {
+    const url = replicaUrls(name)[replica];
+    await waitFor(`${instanceName(name, replica)} to be ready (${url}/ready)`, timeoutMs, async () => {
       try {
-        const response = await fetch(`${urls[name]}/ready`, { signal: AbortSignal.timeout(2_000) });
+        const response = await fetch(`${url}/ready`, { signal: AbortSignal.timeout(2_000) });
         await response.arrayBuffer();
         return response.ok;
       } catch {
         return false;
       }
-    }, () => exitedWhileStarting(name));
+    }, () => exitedWhileStarting(instanceName(name, replica)));
+  }
+
+  /** Starts every replica of the services at the same moment and waits until all are ready. */
+  async function startReplicas(names: readonly ServiceName[]): Promise<void> {
+    const started = names.flatMap((name) => Array.from({ length: replicasOf(name) }, (_, replica) => ({ name, replica })));
+    for (const { name, replica } of started) startService(name, replica);
+    await Promise.all(started.map(({ name, replica }) => waitReady(name, undefined, replica)));
   }
 
   // --- CPU sampling of the run's Postgres backends --------------------------------
@@ -435,7 +487,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     samplerTimer = setTimeout(tick, 0);
   }
 
-  async function processCpu(name: ProcessName): Promise<number> {
+  async function processCpu(name: string): Promise<number> {
     const entry = managed.get(name);
     if (!entry) return 0;
     const pid = entry.child?.pid;
@@ -446,7 +498,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     return entry.pastCpuMs + entry.lastCpuMs;
   }
 
-  async function stopProcess(name: ProcessName, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+  async function stopProcess(name: string, signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
     const entry = managed.get(name);
     const child = entry?.child;
     if (!entry || !child || child.exitCode !== null || child.signalCode !== null) return;
@@ -491,7 +543,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     clearTimeout(timer);
     await sampling;
     await sampler?.end().catch(() => undefined);
-    for (const name of [...SERVICE_NAMES].reverse()) await stopProcess(name, 'SIGTERM', 10_000);
+    for (const name of [...SERVICE_NAMES].reverse()) {
+      await Promise.all(Array.from({ length: replicasOf(name) }, (_, replica) => stopProcess(instanceName(name, replica), 'SIGTERM', 10_000)));
+    }
+    await Promise.all(balancers.map((balancer) => balancer.close()));
     const errors: unknown[] = [];
     await dropEverything().catch((error: unknown) => errors.push(error));
     await stopProcess('nats', 'SIGTERM', 5_000);
@@ -515,8 +570,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     namespace,
     logDir,
     routerUrl: `${urls.router}/graphql`,
+    routerUrls: replicaUrls('router').map((url) => `${url}/graphql`),
+    replicas,
     providerUrl: urls['payment-provider'],
     urls,
+    replicaUrls,
     natsUrl,
     natsMonitorUrl: natsMonitorPort !== undefined ? `http://127.0.0.1:${natsMonitorPort}` : undefined,
     databaseUrl: (subgraph) => databaseUrl(subgraph),
@@ -524,17 +582,19 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     providerKeepsLedger,
     subgraphSecrets: secrets,
     token: (sub, roles) => signDevelopmentToken(jwtSecret, { sub, roles }),
-    pid: (name) => managed.get(name)?.child?.pid,
-    async kill(name, signal = 'SIGKILL') {
-      const entry = managed.get(name);
-      if (!entry?.child) throw new Error(`${name} is not running`);
-      log(`kill -${signal.replace('SIG', '')} ${name} (pid ${entry.child.pid})`);
-      await stopProcess(name, signal, 30_000);
+    pid: (name, replica = 0) => managed.get(instanceName(name, replica))?.child?.pid,
+    async kill(name, signal = 'SIGKILL', replica = 0) {
+      const instance = instanceName(name, replica);
+      const entry = managed.get(instance);
+      if (!entry?.child) throw new Error(`${instance} is not running`);
+      log(`kill -${signal.replace('SIG', '')} ${instance} (pid ${entry.child.pid})`);
+      await stopProcess(instance, signal, 30_000);
     },
-    async restart(name) {
-      const entry = managed.get(name);
-      if (entry?.child) throw new Error(`${name} is still running`);
-      log(`restart ${name}`);
+    async restart(name, replica = 0) {
+      const instance = instanceName(name, replica);
+      const entry = managed.get(instance);
+      if (entry?.child) throw new Error(`${instance} is still running`);
+      log(`restart ${instance}`);
       if (name === 'nats') {
         if (options.nats.kind !== 'private') throw new Error('only a private nats-server can be restarted');
         await startNats();
@@ -543,8 +603,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         if (options.postgres.kind !== 'private') throw new Error('only a private Postgres can be restarted');
         await startPostgres();
       } else {
-        startService(name);
-        await waitReady(name);
+        startService(name, replica);
+        await waitReady(name, undefined, replica);
       }
     },
     waitReady,
@@ -566,7 +626,15 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async cpu() {
       await sampleOnce();
       const services = {} as Record<ServiceName, number>;
-      for (const name of SERVICE_NAMES) services[name] = await processCpu(name);
+      const instances: Record<string, number> = {};
+      for (const name of SERVICE_NAMES) {
+        services[name] = 0;
+        for (let replica = 0; replica < replicasOf(name); replica += 1) {
+          const instance = instanceName(name, replica);
+          instances[instance] = await processCpu(instance);
+          services[name] += instances[instance];
+        }
+      }
       let postgresBackends = 0;
       for (const ms of backendCpu.values()) postgresBackends += ms;
       const postgresRoot = options.postgres.kind === 'private' ? managed.get('postgres')?.child?.pid : postmasterPid;
@@ -575,7 +643,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       if (options.nats.kind === 'private') nats = await processCpu('nats');
       else if (natsPid !== undefined) nats = (await readProcStat(natsPid))?.cpuMs;
       const usage = process.cpuUsage();
-      return { at: performance.now(), services, postgresBackends, postgresCluster, nats, driver: (usage.user + usage.system) / 1000, machine: await machineBusyMs() };
+      return { at: performance.now(), services, instances, postgresBackends, postgresCluster, nats, driver: (usage.user + usage.system) / 1000, machine: await machineBusyMs() };
     },
     logFile,
     stop,
@@ -592,16 +660,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       await startNats();
       natsPid = managed.get('nats')?.child?.pid;
     }
-    log(`starting ${SERVICE_NAMES.join(', ')} as separate processes (databases ${databasePrefix}_*, NATS namespace ${namespace}, logs in ${logDir})…`);
-    startService('payment-provider');
-    // The subgraphs create their databases, migrate them and create the streams: one after another.
-    for (const name of SUBGRAPH_NAMES) {
-      startService(name);
-      await waitReady(name);
-    }
-    await waitReady('payment-provider');
-    startService('router');
-    await waitReady('router');
+    const each = replicas > 1 ? ` (${replicas} processes of each subgraph and of the router)` : '';
+    log(`starting ${SERVICE_NAMES.join(', ')} as separate processes${each} (databases ${databasePrefix}_*, NATS namespace ${namespace}, logs in ${logDir})…`);
+    // Every subgraph process at once, on databases and streams that do not exist yet: each creates and migrates its
+    // database and creates its streams and consumers, side by side with its replicas, as a deployment starts them.
+    await startReplicas(['payment-provider', ...SUBGRAPH_NAMES]);
+    await startReplicas(['router']);
     startSampler();
     log('cluster ready');
     return cluster;
