@@ -23,7 +23,7 @@ import { useShopClient } from './shop-client.js';
  * ['viewer', userId], so one user never sees another's cached orders.
  */
 
-export const CATALOG_PAGE_SIZE = 12;
+export const CATALOG_PAGE_SIZE = 8;
 export const ORDERS_PAGE_SIZE = 10;
 
 export const catalogQuery = (client: ShopClient, search: string) =>

@@ -17,7 +17,7 @@ function NavLink({ to, children }: { to: string; children: ReactNode }) {
 /** Header with the shop's places (a skip link first, for keyboard users), then the page. */
 export function Layout({ children }: { children: ReactNode }) {
   const count = useCart((cart) => itemCount(cart.lines));
-  const { userId, roles, signOut } = useSession();
+  const { userId, roles, signOut, endedBecause } = useSession();
   return (
     <>
       <a className="skip-link" href="#main" onClick={(event) => (event.preventDefault(), document.getElementById('main')?.focus())}>
@@ -49,6 +49,11 @@ export function Layout({ children }: { children: ReactNode }) {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
+        {endedBecause && !userId ? (
+          <p className="notice" role="status">
+            {endedBecause} <Link to="/sign-in">Sign in</Link>
+          </p>
+        ) : null}
         {children}
       </main>
     </>

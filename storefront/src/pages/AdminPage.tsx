@@ -11,7 +11,8 @@ import { Link, navigate } from '../router.js';
 /** Catalog admin: the products with links to edit and restock them, and a form for a new one. */
 export function AdminPage() {
   const client = useShopClient();
-  const catalog = useInfiniteQuery(catalogQuery(client, ''));
+  // An admin acts on what is in the database now, not on what the catalog cached a few seconds ago.
+  const catalog = useInfiniteQuery({ ...catalogQuery(client, ''), refetchOnMount: 'always' });
   const create = useCreateProduct();
   // A new form after each product created (its fields empty again).
   const [formKey, setFormKey] = useState(0);

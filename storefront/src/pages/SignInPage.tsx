@@ -13,7 +13,6 @@ import { readClaims, useSession } from '../session/session-store.js';
  */
 export function SignInPage() {
   const signIn = useSession((session) => session.signIn);
-  const endedBecause = useSession((session) => session.endedBecause);
   const identities = useQuery({ queryKey: ['dev-identities'], queryFn: listDevIdentities, retry: false });
   const [token, setToken] = useState('');
   const [tokenError, setTokenError] = useState<string>();
@@ -42,11 +41,6 @@ export function SignInPage() {
   return (
     <>
       <h1>Sign in</h1>
-      {endedBecause ? (
-        <p className="notice" role="status">
-          {endedBecause}
-        </p>
-      ) : null}
       {identities.data && identities.data.length > 0 ? (
         <section aria-labelledby="dev-sign-in">
           <h2 id="dev-sign-in">Development sign-in</h2>
