@@ -12,16 +12,16 @@
  * gateway's peak RSS, sampled during the run. With `profile`, the router runs
  * under `--cpu-prof` and its self time by package is printed at the end.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, closeSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { freePort } from '@shop/events/testing';
 import { REPO_ROOT, startCluster, type Cluster } from './cluster.js';
 import { createCatalog, graphql, PLACE_ORDER, type CreatedProduct } from './http-client.js';
+import { startHiveGateway, type HiveGatewayProcess } from './hive-gateway-process.js';
 import { READER_APPLICATION_NAME } from './invariants.js';
 import { readProcStat } from './proc.js';
 import { summariseCpuProfile, type Window } from './cpu-profile.js';
@@ -139,54 +139,13 @@ async function seed(cluster: Cluster): Promise<void> {
   }
 }
 
-interface Gateway {
-  url: string;
-  child: ChildProcess;
-}
-
-async function startHiveGateway(cluster: Cluster, routerRuntime: boolean, logDir: string): Promise<Gateway> {
-  const port = await freePort();
-  const log = openSync(join(logDir, routerRuntime ? 'hive-router-runtime.log' : 'hive.log'), 'a');
-  const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', join(REPO_ROOT, 'bench/src/hive-gateway.ts')], {
-    cwd: REPO_ROOT,
-    stdio: ['ignore', log, log],
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      HIVE_PORT: String(port),
-      HIVE_ROUTER_RUNTIME: routerRuntime ? '1' : '0',
-      PRODUCTS_URL: `${cluster.urls.products}/graphql`,
-      ORDERS_URL: `${cluster.urls.orders}/graphql`,
-      PAYMENTS_URL: `${cluster.urls.payments}/graphql`,
-      PRODUCTS_SUBGRAPH_SECRET: cluster.subgraphSecrets.products,
-      ORDERS_SUBGRAPH_SECRET: cluster.subgraphSecrets.orders,
-      PAYMENTS_SUBGRAPH_SECRET: cluster.subgraphSecrets.payments,
-    },
+function startGateway(cluster: Cluster, routerRuntime: boolean, logDir: string): Promise<HiveGatewayProcess> {
+  const subgraph = (name: 'products' | 'orders' | 'payments') => ({ url: `${cluster.urls[name]}/graphql`, secret: cluster.subgraphSecrets[name] });
+  return startHiveGateway({
+    subgraphs: { products: subgraph('products'), orders: subgraph('orders'), payments: subgraph('payments') },
+    routerRuntime,
+    logFile: join(logDir, routerRuntime ? 'hive-router-runtime.log' : 'hive.log'),
   });
-  closeSync(log);
-  const url = `http://127.0.0.1:${port}/graphql`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Hive Gateway exited with ${child.exitCode} while starting; see ${logDir}`);
-    try {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
-      await response.arrayBuffer();
-      if (response.ok) return { url, child };
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`Hive Gateway did not answer within 60 s; see ${logDir}`);
-    await sleep(200);
-  }
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 interface Request {
@@ -195,7 +154,7 @@ interface Request {
   body: string;
 }
 
-function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, hive: Record<'hive' | 'hive+router-runtime', Gateway>, adminToken: string): Request {
+function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, hive: Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>, adminToken: string): Request {
   const json = { 'content-type': 'application/json' };
   const identity: Record<string, string> = query.anonymous ? {} : { 'x-shop-user-id': 'admin', 'x-shop-user-roles': 'admin' };
   switch (target) {
@@ -311,13 +270,13 @@ export async function runGatewayComparison(options: {
     ...(options.profile ? { nodeArgs: { router: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } } : {}),
     log: (line) => console.error(line),
   });
-  const hive: Partial<Record<'hive' | 'hive+router-runtime', Gateway>> = {};
+  const hive: Partial<Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>> = {};
   try {
     console.error('seeding: products, orders and their payments…');
     await seed(cluster);
-    hive.hive = await startHiveGateway(cluster, false, workDir);
-    hive['hive+router-runtime'] = await startHiveGateway(cluster, true, workDir);
-    const gateways = hive as Record<'hive' | 'hive+router-runtime', Gateway>;
+    hive.hive = await startGateway(cluster, false, workDir);
+    hive['hive+router-runtime'] = await startGateway(cluster, true, workDir);
+    const gateways = hive as Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>;
     const adminToken = await cluster.token('admin', ['admin']);
     // `wrk -v` prints its version and exits 1.
     const loadGenerator = WRK ? `${spawnSync(WRK, ['-v']).stdout.toString().split('\n')[0]?.trim() ?? 'wrk'}, 1 thread` : 'autocannon';
@@ -419,7 +378,7 @@ export async function runGatewayComparison(options: {
       ...(routerProfile !== undefined ? { routerProfile } : {}),
     };
   } finally {
-    for (const gateway of Object.values(hive)) await stopProcess(gateway.child);
+    for (const gateway of Object.values(hive)) await gateway.stop();
     await cluster.stop();
     await rm(workDir, { recursive: true, force: true });
   }

@@ -159,6 +159,6 @@ describe.skipIf(!databaseUrl || !(natsUrl || natsServerAvailable))('replicas: tw
     // Only the processes the test killed went away.
     expect(cluster.unexpectedExits().map((exit) => exit.name)).toEqual([]);
     expect([...SUBGRAPH_NAMES, 'router' as const].map((name) => cluster.pid(name, 1))).toEqual([undefined, undefined, undefined, undefined]);
-    console.log(`${orders.size} orders, ${clientFailures} client retries; killed ${[...SUBGRAPH_NAMES, 'router'].map((name) => instanceName(name, 1)).join(', ')}`);
+    console.log(`${orders.size} orders, ${clientFailures} client retries; killed ${[...SUBGRAPH_NAMES, 'router' as const].map((name) => instanceName(name, 1)).join(', ')}`);
   }, 300_000);
 });
