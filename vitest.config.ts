@@ -43,6 +43,8 @@ export default defineConfig({
         extends: true,
         test: { name: 'e2e', include: ['integration-tests/src/**/*.e2e.ts'] },
       },
+      // The storefront's component tests (jsdom, React): its own config; its browser tests run with Playwright.
+      'storefront/vitest.config.ts',
     ],
   },
 });
