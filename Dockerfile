@@ -34,6 +34,7 @@ COPY packages/subgraph-kit/package.json packages/subgraph-kit/
 COPY router/package.json router/
 COPY schema/package.json schema/
 COPY sdk/package.json sdk/
+COPY storefront/package.json storefront/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/payments/package.json subgraphs/payments/
 COPY subgraphs/products/package.json subgraphs/products/

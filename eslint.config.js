@@ -3,7 +3,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/__generated__/**', '**/dist/**', '.data/**'] },
+  { ignores: ['**/node_modules/**', '**/__generated__/**', '**/dist/**', '.data/**', 'storefront/{storybook-static,test-results,playwright-report,e2e-results}/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
