@@ -18,7 +18,7 @@ import {
   type ResolvedConsumerOptions,
 } from './consumer-policy.js';
 import { KeyedDispatcher } from './dispatcher.js';
-import { assertPublishSubject, deadLetterSubject, streamForSubject, subjectMatches } from './subjects.js';
+import { assertFilterSubject, assertPublishSubject, deadLetterSubject, streamForSubject, subjectMatches } from './subjects.js';
 import {
   STREAMS,
   type ConsumerOptions,
@@ -29,6 +29,7 @@ import {
   type PublishOptions,
   type StreamName,
   type Subscription,
+  type WatchListener,
 } from './transport.js';
 
 export type InProcessTransport = EventTransport & {
@@ -126,6 +127,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
    * wait for itself), nor for any durable up the chain.
    */
   const handlingChain = new AsyncLocalStorage<ReadonlySet<DurableState>>();
+  const watchers = new Set<{ filterSubject: string; listener: WatchListener }>();
   let closed = false;
 
   function streamLog(name: StreamName): StreamLog {
@@ -338,6 +340,9 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       const msgId = publishOptions?.msgId ?? envelope.id;
       if (isDuplicate(log, msgId, Date.now())) return;
       const seq = append(log, subject, encodeJson(envelope));
+      for (const { filterSubject, listener } of watchers) {
+        if (subjectMatches(filterSubject, subject)) listener.next(subject, envelope);
+      }
       const chain = handlingChain.getStore();
       const applied: Promise<void>[] = [];
       for (const durable of wakeMatching(log, subject)) {
@@ -399,6 +404,15 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
       return { stop: () => stopSubscription(state, subscription) };
     },
 
+    watch(filterSubject: string, listener: WatchListener) {
+      if (closed) return Promise.reject(new Error(`in-process transport is closed; cannot watch "${filterSubject}"`));
+      assertFilterSubject(filterSubject);
+      // Nothing is ever missed in one process, so `gap` is never called.
+      const watcher = { filterSubject, listener };
+      watchers.add(watcher);
+      return Promise.resolve({ stop: () => Promise.resolve(void watchers.delete(watcher)) });
+    },
+
     isHealthy(): Promise<boolean> {
       return Promise.resolve(!closed);
     },
@@ -419,6 +433,7 @@ export function createInProcessTransport(options: InProcessTransportOptions = {}
 
     async close(): Promise<void> {
       closed = true;
+      watchers.clear();
       const stopping: Promise<void>[] = [];
       for (const durable of durables.values()) {
         for (const subscription of durable.subscriptions) stopping.push(stopSubscription(durable, subscription));

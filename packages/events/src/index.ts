@@ -9,6 +9,8 @@ export {
   type PublishOptions,
   type StreamName,
   type Subscription,
+  type Watch,
+  type WatchListener,
 } from './transport.js';
 export { connectJetStream, deleteJetStreamNamespace, type JetStreamTransportOptions } from './jetstream-transport.js';
 export {

@@ -30,7 +30,7 @@ import {
   type ResolvedConsumerOptions,
 } from './consumer-policy.js';
 import { KeyedDispatcher } from './dispatcher.js';
-import { assertPublishSubject, deadLetterSubject, streamForSubject } from './subjects.js';
+import { assertFilterSubject, assertPublishSubject, deadLetterSubject, streamForSubject } from './subjects.js';
 import {
   STREAMS,
   type ConsumerOptions,
@@ -41,6 +41,8 @@ import {
   type PublishOptions,
   type StreamName,
   type Subscription,
+  type Watch,
+  type WatchListener,
 } from './transport.js';
 
 export interface JetStreamTransportOptions {
@@ -236,6 +238,7 @@ class JetStreamTransport implements EventTransport {
   private connected = true;
   private closing = false;
   private readonly subscriptions = new Set<JetStreamSubscription>();
+  private readonly watchers = new Set<WatchListener>();
   /** One stream re-check at a time, shared by everyone who noticed something missing. */
   private repairing: Promise<void> | undefined;
 
@@ -260,6 +263,8 @@ class JetStreamTransport implements EventTransport {
         case 'reconnect':
           this.connected = true;
           this.logger.info({ server: status.server }, 'NATS reconnected');
+          // Plain subscriptions miss what was published while disconnected.
+          for (const watcher of this.watchers) watcher.gap?.();
           // A server restarted without its storage has lost the streams and consumers.
           void this.repair();
           break;
@@ -336,6 +341,33 @@ class JetStreamTransport implements EventTransport {
     await subscription.start();
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  async watch(filterSubject: string, listener: WatchListener): Promise<Watch> {
+    if (this.closing || this.nc.isClosed()) throw new Error(`JetStream transport is closed; cannot watch "${filterSubject}"`);
+    assertFilterSubject(filterSubject);
+    const { naming: names } = this.context;
+    const subscription = this.nc.subscribe(names.toWire(filterSubject), {
+      callback: (error, msg) => {
+        if (error) return this.logger.warn({ err: error, filterSubject }, 'watch subscription error');
+        let envelope: EventEnvelope;
+        try {
+          envelope = msg.json<EventEnvelope>();
+        } catch {
+          return this.logger.warn({ subject: msg.subject }, 'watch: skipped a message that is not JSON');
+        }
+        listener.next(names.fromWire(msg.subject), envelope);
+      },
+    });
+    this.watchers.add(listener);
+    // The server has the interest once this round trip is done: what is published after it is seen.
+    await this.nc.flush();
+    return {
+      stop: async () => {
+        this.watchers.delete(listener);
+        subscription.unsubscribe();
+      },
+    };
   }
 
   async unprocessed(): Promise<number> {

@@ -100,6 +100,21 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
+/** What a watcher is told: each message as it is published, and when some may have been missed. */
+export interface WatchListener {
+  /** One message published on a matching subject (its decoded envelope). Must not throw. */
+  next(subject: string, envelope: EventEnvelope): void;
+  /**
+   * Messages may have been published without reaching this watcher (the
+   * broker connection was lost and is back): re-read whatever is shown.
+   */
+  gap?(): void;
+}
+
+export interface Watch {
+  stop(): Promise<void>;
+}
+
 /** A dead-lettered message, as published on `dlq.<durable>`. */
 export interface DeadLetter {
   durable: string;
@@ -121,6 +136,14 @@ export interface EventTransport {
   publish(subject: string, envelope: EventEnvelope, options?: PublishOptions): Promise<void>;
   /** Starts a durable, explicit-ack consumer (created if missing). */
   subscribe(options: ConsumerOptions): Promise<Subscription>;
+  /**
+   * Tells `listener` of every message published on `filterSubject` from now
+   * on, in every process that watches: fan-out, at most once, not durable
+   * (JetStream: a plain NATS subscription). For live views that re-read their
+   * state (a subscription's order status), never for applying effects: that
+   * is what durable consumers (`subscribe`) are for.
+   */
+  watch(filterSubject: string, listener: WatchListener): Promise<Watch>;
   /** True while the broker answers (for /ready). */
   isHealthy(): Promise<boolean>;
   /**

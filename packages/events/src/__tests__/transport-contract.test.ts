@@ -434,6 +434,28 @@ describe.each(transports)('EventTransport contract: $name $label', ({ name, skip
     expect(second.received.map((r) => r.id).sort()).toEqual([queued.id, sentinel.id].sort());
   });
 
+  it('watch: every watcher sees each message published on its filter from then on, decoded; a stopped one sees no more', async () => {
+    const { subject, filterSubject } = scope('watch');
+    const first: string[] = [];
+    const second: string[] = [];
+    const watchA = await transport.watch(filterSubject, { next: (seen, event) => first.push(`${seen} ${event.id}`) });
+    const watchB = await transport.watch(filterSubject, { next: (seen, event) => second.push(`${seen} ${event.id}`) });
+    const one = envelope();
+    await transport.publish(subject, one);
+    await transport.publish(`${subjectPrefix}.elsewhere`, envelope());
+    await waitFor('both watchers to see the first message', () => first.length === 1 && second.length === 1);
+    expect(first).toEqual([`${subject} ${one.id}`]);
+    expect(second).toEqual(first);
+
+    await watchA.stop();
+    const two = envelope();
+    await transport.publish(subject, two);
+    await waitFor('the remaining watcher to see the second message', () => second.length === 2);
+    expect(second[1]).toBe(`${subject} ${two.id}`);
+    expect(first).toHaveLength(1);
+    await watchB.stop();
+  });
+
   it('rejects a concurrency that is not a positive integer', async () => {
     for (const concurrency of [0, 1.5, 100_000]) {
       await expect(

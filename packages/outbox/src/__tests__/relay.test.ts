@@ -76,6 +76,7 @@ function faulty(inner: EventTransport) {
         published.push(envelope.id);
       },
       subscribe: (options) => inner.subscribe(options),
+      watch: (filterSubject, listener) => inner.watch(filterSubject, listener),
       isHealthy: () => inner.isHealthy(),
       unprocessed: () => inner.unprocessed(),
       close: () => inner.close(),
