@@ -57,6 +57,7 @@ describe('duplicate delivery', () => {
         await transport.publish(subject, envelope, { msgId: `${envelope.id}:republished` });
       },
       subscribe: (options) => transport.subscribe(options),
+      watch: (filterSubject, listener) => transport.watch(filterSubject, listener),
       isHealthy: () => transport.isHealthy(),
       unprocessed: () => transport.unprocessed(),
       close: () => transport.close(),
@@ -206,6 +207,7 @@ describe('saga deadline and dead letters', () => {
                 },
               },
         ),
+      watch: (filterSubject, listener) => transport.watch(filterSubject, listener),
       isHealthy: () => transport.isHealthy(),
       unprocessed: () => transport.unprocessed(),
       close: () => transport.close(),

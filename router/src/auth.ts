@@ -3,7 +3,16 @@ import { GraphQLError } from 'graphql';
 import { ANONYMOUS, ErrorCode, parseRoles, type Role, type Viewer } from '@shop/graphql';
 import type { JwtConfig } from './config.js';
 
-export type TokenVerifier = (authorization: string | undefined) => Promise<Viewer>;
+/** A token's viewer, and when the token expires (ms since epoch; undefined: never, or no token). */
+export interface VerifiedToken {
+  viewer: Viewer;
+  expiresAtMs: number | undefined;
+}
+
+/** Turns an `Authorization` header into a viewer; `.withExpiry` also says when the token expires (subscriptions end then). */
+export type TokenVerifier = ((authorization: string | undefined) => Promise<Viewer>) & {
+  withExpiry(authorization: string | undefined): Promise<VerifiedToken>;
+};
 
 /**
  * Turns an `Authorization` header into a viewer. No header: anonymous (each
@@ -22,8 +31,8 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
     ...(config.audience ? { audience: config.audience } : {}),
   };
   const verified = new VerifiedTokens();
-  return async (authorization) => {
-    if (!authorization) return ANONYMOUS;
+  const withExpiry = async (authorization: string | undefined): Promise<VerifiedToken> => {
+    if (!authorization) return { viewer: ANONYMOUS, expiresAtMs: undefined };
     const match = /^Bearer\s+(\S+)$/i.exec(authorization.trim());
     if (!match?.[1]) throw unauthenticated('The Authorization header must be "Bearer <JWT>"');
     const token = match[1];
@@ -34,14 +43,14 @@ export function createTokenVerifier(config: JwtConfig): TokenVerifier {
       const { payload } = await (typeof key === 'function' ? jwtVerify(token, key, options) : jwtVerify(token, await key, options));
       if (typeof payload.sub !== 'string' || payload.sub.length === 0) throw unauthenticated('The token has no "sub" claim');
       const viewer: Viewer = { userId: payload.sub, roles: parseRoles(payload['roles']) };
-      verified.set(token, viewer, payload.exp);
-      return viewer;
+      return verified.set(token, viewer, payload.exp);
     } catch (error) {
       if (error instanceof GraphQLError) throw error;
       if (error instanceof errors.JWTExpired) throw unauthenticated('The token has expired');
       throw unauthenticated('The token could not be verified (bad signature, format or claims)');
     }
   };
+  return Object.assign(async (authorization: string | undefined) => (await withExpiry(authorization)).viewer, { withExpiry });
 }
 
 /**
@@ -56,7 +65,7 @@ class VerifiedTokens {
   static readonly MAX_AGE_MS = 5 * 60_000;
   readonly #entries = new Map<string, { viewer: Viewer; validUntilMs: number; expiresAtMs: number }>();
 
-  get(token: string): Viewer | 'expired' | undefined {
+  get(token: string): VerifiedToken | 'expired' | undefined {
     const entry = this.#entries.get(token);
     if (!entry) return undefined;
     const now = Date.now();
@@ -68,14 +77,15 @@ class VerifiedTokens {
       this.#entries.delete(token);
       return undefined;
     }
-    return entry.viewer;
+    return { viewer: entry.viewer, expiresAtMs: Number.isFinite(entry.expiresAtMs) ? entry.expiresAtMs : undefined };
   }
 
-  set(token: string, viewer: Viewer, exp: number | undefined): void {
+  set(token: string, viewer: Viewer, exp: number | undefined): VerifiedToken {
     const now = Date.now();
     const expiresAtMs = exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000;
     if (this.#entries.size >= VerifiedTokens.MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(token, { viewer, validUntilMs: Math.min(expiresAtMs, now + VerifiedTokens.MAX_AGE_MS), expiresAtMs });
+    return { viewer, expiresAtMs: exp === undefined ? undefined : expiresAtMs };
   }
 }
 

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 import { parseCorsOrigins } from './cors.js';
 import { DEFAULT_LIMITS, type OperationLimits } from './limits.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-gate.js';
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './persisted-documents.js';
 import { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './subgraph-fetcher.js';
 
@@ -36,6 +37,8 @@ export interface RouterConfig {
    * development origins by default outside production). Absent: none.
    */
   corsOrigins?: readonly string[];
+  /** Limits on live subscriptions (SUBSCRIPTIONS_*); DEFAULT_SUBSCRIPTION_LIMITS when absent. */
+  subscriptions?: SubscriptionLimits;
   /**
    * Serve `/metrics` on this port instead of the public one, so it stays
    * inside the network while the router faces the internet.
@@ -108,6 +111,10 @@ const envSchema = z.object({
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerFailures),
   SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerHalfOpenAfterMs),
   CORS_ORIGINS: z.string().optional(),
+  SUBSCRIPTIONS_MAX_PER_CONNECTION: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.maxPerConnection),
+  SUBSCRIPTIONS_MAX_PER_CLIENT: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.maxPerClient),
+  SUBSCRIPTIONS_MAX: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.maxTotal),
+  SUBSCRIPTIONS_IDLE_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.idleTimeoutMs),
 });
 export const ROUTER_ENV_NAMES = Object.keys(envSchema.shape);
 
@@ -157,6 +164,12 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
     maxBodyBytes: e.MAX_BODY_BYTES,
     metricsPort: e.ROUTER_METRICS_PORT,
     corsOrigins,
+    subscriptions: {
+      maxPerConnection: e.SUBSCRIPTIONS_MAX_PER_CONNECTION,
+      maxPerClient: e.SUBSCRIPTIONS_MAX_PER_CLIENT,
+      maxTotal: e.SUBSCRIPTIONS_MAX,
+      idleTimeoutMs: e.SUBSCRIPTIONS_IDLE_TIMEOUT_MS,
+    },
     persistedDocuments: {
       only: e.PERSISTED_DOCUMENTS_ONLY === 'true',
       manifestPath: e.PERSISTED_DOCUMENTS_MANIFEST ? resolve(e.PERSISTED_DOCUMENTS_MANIFEST) : DEFAULT_PERSISTED_DOCUMENTS_MANIFEST,

@@ -232,17 +232,18 @@ function answer(res: Response, outcome: Extract<PersistedDocumentOutcome, { kind
     .json({ errors: [{ message: outcome.message, extensions: { code: outcome.code } }] });
 }
 
-/**
- * Express middleware for `/graphql`, after `express.json()` and before Apollo
- * Server. Loads and verifies the manifest now (a bad one stops the start).
- */
-export function persistedDocumentsMiddleware(config: PersistedDocumentsConfig, logger?: Logger): RequestHandler {
+/** Loads and verifies the manifest (a bad one stops the start). */
+export function loadPersistedDocuments(config: PersistedDocumentsConfig, logger?: Logger): PersistedDocuments {
   const documents = PersistedDocuments.load(config.manifestPath);
   if (config.only && documents.size === 0) {
     throw new Error(`Invalid persisted-documents manifest ${config.manifestPath}: it holds no document, and PERSISTED_DOCUMENTS_ONLY=true would refuse everything`);
   }
   logger?.info({ manifest: config.manifestPath, documents: documents.size, only: config.only }, 'persisted documents loaded');
+  return documents;
+}
 
+/** Express middleware for `/graphql`, after `express.json()` and before Apollo Server. */
+export function persistedDocumentsMiddleware(config: PersistedDocumentsConfig, documents: PersistedDocuments = loadPersistedDocuments(config)): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'POST') {
       const body: unknown = req.body;

@@ -3,6 +3,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import type { EventTransport } from '@shop/events';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
 import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
@@ -15,7 +17,8 @@ import { createGateway, SubgraphFetchCounter, type RouterContext } from './gatew
 import { GRAPHIQL_PATH, offlineGraphiQLHandler } from './graphiql.js';
 import { sandboxLandingPage } from './landing-page.js';
 import { keepLimitCode, operationLimits } from './limits.js';
-import { persistedDocumentsMiddleware } from './persisted-documents.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, startLiveSubscriptions, subscriptionsNeedAStream } from './live/index.js';
+import { loadPersistedDocuments, persistedDocumentsMiddleware } from './persisted-documents.js';
 
 export interface RunningRouter {
   /** The public GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -30,8 +33,17 @@ export interface RunningRouter {
 
 const READY_TIMEOUT_MS = 2_000;
 
-/** Serves the supergraph: `/graphql` (Sandbox for browsers in development), `/graphiql`, `/health`, `/ready`, `/metrics`. */
-export async function startRouter(config: RouterConfig, logger: Logger): Promise<RunningRouter> {
+/** What the router takes besides its configuration. */
+export interface RouterDependencies {
+  /** The order events, for the live order status subscription; without them, subscriptions are refused. */
+  events?: EventTransport | undefined;
+}
+
+/**
+ * Serves the supergraph: `/graphql` (Sandbox for browsers in development; subscriptions over WebSocket
+ * and SSE), `/graphiql`, `/health`, `/ready`, `/metrics`.
+ */
+export async function startRouter(config: RouterConfig, logger: Logger, dependencies: RouterDependencies = {}): Promise<RunningRouter> {
   const fetches = new SubgraphFetchCounter();
   const metrics = createMetricsRegistry('router');
   const { gateway, resolvedUrls, breakerRefusals, closeSubgraphConnections } = createGateway({
@@ -44,7 +56,12 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
   });
   const verifyToken = createTokenVerifier(config.jwt);
   // Loaded and verified before listening: a bad manifest stops the start with nothing left open.
-  const persistedDocuments = persistedDocumentsMiddleware(config.persistedDocuments, logger);
+  const persistedDocumentsManifest = loadPersistedDocuments(config.persistedDocuments, logger);
+  const persistedDocuments = persistedDocumentsMiddleware(config.persistedDocuments, persistedDocumentsManifest);
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: loaded }) => {
+    apiSchema = loaded;
+  });
   const app = express();
   app.disable('x-powered-by');
   // First, so every answer (a refusal, a 503 while starting) reaches an allowed browser origin readable.
@@ -77,6 +94,7 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     plugins: [
       requestTelemetryPlugin<RouterContext>({ registry: metrics, logger, logLevel: 'info' }),
       ...limits.plugins,
+      subscriptionsNeedAStream,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
       config.production
         ? ApolloServerPluginLandingPageDisabled()
@@ -84,6 +102,19 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     ],
   });
   await server.start();
+  const subscriptions = await startLiveSubscriptions({
+    httpServer: listening.httpServer,
+    path: '/graphql',
+    apollo: server,
+    schema: () => apiSchema,
+    events: dependencies.events,
+    verifyToken,
+    limits: config.subscriptions ?? DEFAULT_SUBSCRIPTION_LIMITS,
+    operationLimits: limits,
+    persistedDocuments: { documents: persistedDocumentsManifest, only: config.persistedDocuments.only },
+    metrics,
+    logger,
+  });
 
   mountProbes(app, {
     // Ready when the supergraph is loaded, the router would call every
@@ -139,6 +170,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     express.json({ limit: config.maxBodyBytes }),
     // Entered once the body is read: body parsing runs in the socket's async context, not the request's.
     (_req, res, next) => runInRequest(res.locals['requestId'] as string, () => next()),
+    // Subscriptions over SSE (Accept: text/event-stream); their own gate applies the persisted-documents rules.
+    subscriptions.sse,
     // Documents sent by id are replaced by their text; in only-mode, operations not in the manifest are refused here.
     persistedDocuments,
     expressMiddleware(server, {
@@ -166,6 +199,8 @@ export async function startRouter(config: RouterConfig, logger: Logger): Promise
     metrics,
     metricsOrigin: metricsListener?.origin ?? listening.origin,
     async stop() {
+      // Subscriptions first: each gets its `complete`, the WebSockets close with 1001 (going away).
+      await subscriptions.close();
       await server.stop();
       closeSubgraphConnections();
       if (metricsListener) {

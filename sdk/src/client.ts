@@ -1,5 +1,6 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Kind, print, type DocumentNode, type GraphQLFormattedError } from 'graphql';
+import { createClient as createWebSocketClient, type Client as WebSocketClient } from 'graphql-ws';
 
 export interface ClientOptions {
   /** The router's GraphQL endpoint, e.g. http://localhost:4000/graphql */
@@ -32,6 +33,7 @@ export class ShopApiError extends Error {
 
   constructor(
     readonly errors: readonly GraphQLFormattedError[],
+    /** The HTTP status; 0 for a subscription (over WebSocket). */
     readonly status: number,
   ) {
     super(errors.map((error) => `${String(error.extensions?.['code'] ?? 'ERROR')}: ${error.message}`).join('; '));
@@ -54,6 +56,22 @@ export interface ShopClient {
     document: TypedDocumentNode<TData, TVariables>,
     ...variables: keyof TVariables extends never ? [TVariables?] : [TVariables]
   ): Promise<ExecutionResult<TData> & { status: number }>;
+  /**
+   * Runs a subscription over WebSocket (graphql-ws, at the same URL as ws://
+   * or wss://): yields each result's data, ends when the server completes the
+   * subscription, throws ShopApiError on an error. Leaving the loop (break,
+   * return) unsubscribes. Should the connection drop (a router restart), it
+   * reconnects and subscribes again, and the server sends the current state.
+   *
+   * @example
+   * for await (const { orderStatusChanged } of shop.subscribe(OrderStatusChangedDocument, { id })) {
+   *   console.log(orderStatusChanged.status);
+   * }
+   */
+  subscribe<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    ...variables: keyof TVariables extends never ? [TVariables?] : [TVariables]
+  ): AsyncIterableIterator<TData>;
   /** A client with the same settings and another token. */
   withToken(token: string | undefined): ShopClient;
 }
@@ -95,8 +113,38 @@ export function createClient(options: ClientOptions): ShopClient {
     return { ...body, status: response.status };
   }
 
+  // One WebSocket for all of this client's subscriptions, opened at the first and closed after the last.
+  let webSocket: WebSocketClient | undefined;
+  async function* subscribe<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): AsyncGenerator<TData> {
+    webSocket ??= createWebSocketClient({
+      url: options.url.replace(/^http/, 'ws'),
+      connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
+      retryAttempts: 5,
+    });
+    let request = prepared.get(document);
+    if (request === undefined) {
+      request = prepare(document, options.persistedDocuments);
+      prepared.set(document, request);
+    }
+    // graphql-ws requires a query string; by id, the router takes documentId and an empty query.
+    const payload = 'query' in request ? { ...request } : { ...request, query: '' };
+    const results = webSocket.iterate<TData>({ ...payload, variables: (variables ?? {}) as Record<string, unknown> });
+    try {
+      for await (const result of results) {
+        if (result.errors?.length) throw new ShopApiError(result.errors, 0);
+        if (result.data == null) throw new ShopApiError([{ message: 'The update had no data' }], 0);
+        yield result.data;
+      }
+    } catch (error) {
+      throw asShopApiError(error);
+    } finally {
+      await results.return?.();
+    }
+  }
+
   return {
     execute: (document, ...[variables]) => execute(document, variables),
+    subscribe: (document, ...[variables]) => subscribe(document, variables),
     async request(document, ...[variables]) {
       const result = await execute(document, variables);
       if (result.errors?.length) throw new ShopApiError(result.errors, result.status);
@@ -105,6 +153,21 @@ export function createClient(options: ClientOptions): ShopClient {
     },
     withToken: (token) => createClient({ ...options, token }),
   };
+}
+
+/**
+ * What graphql-ws throws, as a ShopApiError: the errors the server answered a
+ * subscription with, or the close of the connection (4401: a bad or expired token).
+ */
+function asShopApiError(error: unknown): unknown {
+  if (error instanceof ShopApiError) return error;
+  if (Array.isArray(error)) return new ShopApiError(error as GraphQLFormattedError[], 0);
+  const close = error as { code?: unknown; reason?: unknown } | null;
+  if (typeof close?.code === 'number') {
+    const code = close.code === 4401 ? 'UNAUTHENTICATED' : 'CONNECTION_CLOSED';
+    return new ShopApiError([{ message: `The subscription's connection closed (${close.code}${close.reason ? `: ${String(close.reason)}` : ''})`, extensions: { code } }], 0);
+  }
+  return error;
 }
 
 /** What is sent for a document, besides its variables. */

@@ -131,6 +131,8 @@ export async function startSupergraph(
           },
         },
         logger.child({ service: 'router' }),
+        // The live order status follows the order events: in-process ones when orders runs here, else NATS.
+        { events: transport },
       );
     },
   };

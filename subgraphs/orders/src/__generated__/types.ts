@@ -121,3 +121,20 @@ export type QueryOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   status?: InputMaybe<OrderStatus>;
 };
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The order's current state at once, then again each time its status changes;
+   * completes after CONFIRMED or CANCELLED (an order already final answers once).
+   * The owner or an admin only. Served by the router from the order events
+   * (GraphQL over WebSocket, graphql-ws protocol, or over SSE), which resolves
+   * each update as the query order(id), so every federated field is available.
+   */
+  orderStatusChanged: Order;
+};
+
+
+export type SubscriptionOrderStatusChangedArgs = {
+  id: Scalars['ID']['input'];
+};
