@@ -1,8 +1,7 @@
-// A checkout as a customer: place an order, then follow it until the saga decides.
+// A checkout as a customer: place an order, then follow its status live until the saga decides.
 //   CUSTOMER_TOKEN=$(npm run --silent token -- --sub alice) npx tsx examples/checkout.ts
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createClient, OrderDocument, PlaceOrderDocument, ProductsDocument } from '@shop/sdk';
+import { createClient, OrderStatusChangedDocument, PlaceOrderDocument, ProductsDocument } from '@shop/sdk';
 
 const url = process.env['SHOP_URL'] ?? 'http://localhost:4000/graphql';
 const shop = createClient({ url, token: process.env['CUSTOMER_TOKEN'] });
@@ -20,12 +19,8 @@ const { placeOrder } = await shop.request(PlaceOrderDocument, {
 });
 console.log(`placed order ${placeOrder.id}: ${placeOrder.status}`);
 
-// placeOrder answers at once with the PENDING order; ask again, a little less often each time, until the saga decides.
-let order = placeOrder;
-for (let delayMs = 100; order.status === 'PENDING'; delayMs = Math.min(delayMs * 2, 2_000)) {
-  await sleep(delayMs);
-  const { order: latest } = await shop.request(OrderDocument, { id: order.id });
-  if (!latest) throw new Error(`order ${order.id} is not visible to this customer`);
-  order = latest;
+// placeOrder answers at once with the PENDING order; the subscription sends the order now and again when the
+// saga decides (over a WebSocket at the same URL), then ends.
+for await (const { orderStatusChanged: order } of shop.subscribe(OrderStatusChangedDocument, { id: placeOrder.id })) {
+  console.log(order.status, order.cancellationReason ?? '', order.payment?.status ?? ''); // PENDING, then CONFIRMED  SUCCEEDED
 }
-console.log(order.status, order.cancellationReason ?? '', order.payment?.status ?? ''); // CONFIRMED  SUCCEEDED
