@@ -52,7 +52,7 @@ describe('a process loads only the code of the services it runs', () => {
   it('SERVICES=payment-provider loads the simulator, and no subgraph, router, gateway or database engine', async () => {
     const loaded = await modulesLoadedBy('payment-provider');
     expect(loaded).toContain('packages/payment-provider/src/simulator.ts');
-    const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|limits\.ts|persisted-documents\.ts|subgraph-fetcher\.ts))/.test(path));
+    const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|cors\.ts|limits\.ts|persisted-documents\.ts|subgraph-fetcher\.ts))/.test(path));
     // Of the router, only its settings (config.ts and the defaults it reads), through @shop/router/config.
     expect(services, 'service code loaded').toEqual([]);
     const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@electric-sql\/pglite)\//.test(path));
