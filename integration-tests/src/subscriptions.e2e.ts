@@ -13,9 +13,10 @@ let test: TestSupergraph;
 let alice: ShopClient;
 let keyCounter = 0;
 const MAX_PER_CONNECTION = 3;
+const IDLE_TIMEOUT_MS = 1_500;
 
 beforeAll(async () => {
-  test = await startTestSupergraph({ config: { router: { subscriptions: { maxPerConnection: MAX_PER_CONNECTION, maxPerClient: 20, maxTotal: 1_000, idleTimeoutMs: 60_000 } } } });
+  test = await startTestSupergraph({ config: { router: { subscriptions: { maxPerConnection: MAX_PER_CONNECTION, maxPerClient: 20, maxTotal: 1_000, idleTimeoutMs: IDLE_TIMEOUT_MS } } } });
   alice = await test.customer('alice');
 });
 afterEach(async () => {
@@ -227,5 +228,22 @@ describe('limits and abuse', () => {
     expect(during.value('shop_router_subscriptions_open', open)).toBe(before.value('shop_router_subscriptions_open', open) + 1);
     expect(after.value('shop_router_subscriptions_open', open)).toBe(before.value('shop_router_subscriptions_open', open));
     expect(after.value('shop_router_subscription_updates_total', open)).toBe(before.value('shop_router_subscription_updates_total', open) + 2);
+  });
+
+  it(`closes a WebSocket that has had no subscription for ${IDLE_TIMEOUT_MS} ms (1000)`, async () => {
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+      const client = createWebSocketClient({
+        url: test.url.replace(/^http/, 'ws'),
+        lazy: false,
+        retryAttempts: 0,
+        connectionParams: {},
+        on: { closed: (event) => resolve(event as { code: number; reason: string }) },
+        onNonLazyError: () => undefined,
+      });
+      void client;
+    });
+    const { code, reason } = await closed;
+    expect(code).toBe(1000);
+    expect(reason).toMatch(/^Idle/);
   });
 });

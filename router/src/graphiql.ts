@@ -13,9 +13,12 @@ export function renderOfflineGraphiQL(endpoint: string): string {
   return renderGraphiQL({
     endpoint,
     title: 'Shop supergraph — GraphiQL',
+    // Subscriptions over SSE on the same endpoint, with the headers of the Headers tab (the token).
+    subscriptionsProtocol: 'SSE',
     defaultQuery: [
       '# Offline GraphiQL for the shop supergraph.',
-      '# Add "Authorization: Bearer <token>" under Headers for orders and payments.',
+      '# Add {"Authorization": "Bearer <token>"} under Headers for orders and payments.',
+      '# Follow an order live: subscription { orderStatusChanged(id: "<id>") { status payment { status } } }',
       'query Catalog {',
       '  products(first: 5) {',
       '    totalCount',

@@ -120,6 +120,9 @@ export function createClient(options: ClientOptions): ShopClient {
       url: options.url.replace(/^http/, 'ws'),
       connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
       retryAttempts: 5,
+      // A router gone without a close handshake (killed, restarting) surfaces as a socket error, which
+      // graphql-ws does not retry by default; refusals (4401 for a bad token, 4400…) are still final.
+      shouldRetry: () => true,
     });
     let request = prepared.get(document);
     if (request === undefined) {

@@ -11,6 +11,8 @@ import type { SubscriptionGate } from './subscription-gate.js';
 const UNAUTHORIZED = 4401;
 /** WebSocket ping every so often: a client gone without a close is noticed. */
 const KEEP_ALIVE_MS = 12_000;
+/** On shutdown, how long the `complete` messages of ended subscriptions may take to be sent before the sockets close. */
+const COMPLETE_GRACE_MS = 2_000;
 
 interface Connection {
   token: VerifiedToken;
@@ -38,6 +40,9 @@ export interface WebSocketOptions {
 export function serveSubscriptionsOverWebSocket(httpServer: Server, options: WebSocketOptions): { close(): Promise<void> } {
   const { gate, live, verifyToken, idleTimeoutMs, logger } = options;
   const connections = new WeakMap<Extra, Connection>();
+  // Subscriptions open on every connection, and who waits for none to be left (shutdown).
+  let open = 0;
+  let drained: (() => void) | undefined;
   const closeWhenIdle = (extra: Extra, connection: Connection) => {
     clearTimeout(connection.idleTimer);
     connection.idleTimer = setTimeout(() => extra.socket.close(1000, `Idle: no subscription for ${Math.round(idleTimeoutMs / 1000)} s`), idleTimeoutMs);
@@ -66,6 +71,7 @@ export function serveSubscriptionsOverWebSocket(httpServer: Server, options: Web
         const outcome = gate(payload, connection.token, { transport: 'websocket', openOnConnection: connection.open.size });
         if (!outcome.ok) return outcome.errors;
         connection.open.add(id);
+        open += 1;
         clearTimeout(connection.idleTimer);
         return { schema: options.schema()!, document: outcome.document, contextValue: outcome.follow };
       },
@@ -73,6 +79,8 @@ export function serveSubscriptionsOverWebSocket(httpServer: Server, options: Web
       onComplete(ctx, id) {
         const connection = connections.get(ctx.extra);
         if (!connection?.open.delete(id)) return;
+        open -= 1;
+        if (open === 0) drained?.();
         if (connection.open.size === 0) closeWhenIdle(ctx.extra, connection);
       },
       onClose(ctx) {
@@ -84,8 +92,16 @@ export function serveSubscriptionsOverWebSocket(httpServer: Server, options: Web
   );
   wss.on('error', (error) => logger.error({ err: error }, 'WebSocket server error'));
   return {
-    // graphql-ws closes each socket with 1001 (going away), then the server.
+    /** Once the subscriptions have ended (LiveOrderStatus.close) and their `complete` is sent, closes each socket with 1001 (going away). */
     close: async () => {
+      if (open > 0) {
+        await new Promise<void>((resolve) => {
+          drained = resolve;
+          setTimeout(resolve, COMPLETE_GRACE_MS).unref();
+        });
+      }
+      // graphql-ws sends each `complete` right after its onComplete hook: let those go out first.
+      await new Promise((resolve) => setImmediate(resolve));
       await server.dispose();
     },
   };
