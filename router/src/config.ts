@@ -2,8 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 import { parseCorsOrigins } from './cors.js';
-import { DEFAULT_LIMITS, type OperationLimits } from './limits.js';
-import { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-gate.js';
+import { DEFAULT_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, type OperationLimits, type SubscriptionLimits } from './limits.js';
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './persisted-documents.js';
 import { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './subgraph-fetcher.js';
 

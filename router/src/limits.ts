@@ -34,6 +34,20 @@ export const DEFAULT_LIMITS: OperationLimits = {
   blockFieldSuggestions: false,
 };
 
+/** Limits on live subscriptions (router/src/live), on top of the operation limits every document meets. */
+export interface SubscriptionLimits {
+  /** Open at once on one WebSocket connection. */
+  maxPerConnection: number;
+  /** Open at once by one user on one router. */
+  maxPerClient: number;
+  /** Open at once on one router. */
+  maxTotal: number;
+  /** A WebSocket connection with no subscription for this long is closed (ms). */
+  idleTimeoutMs: number;
+}
+
+export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxPerConnection: 10, maxPerClient: 20, maxTotal: 10_000, idleTimeoutMs: 60_000 };
+
 function limitExceeded(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.OperationLimitExceeded } });
 }

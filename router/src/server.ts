@@ -16,8 +16,8 @@ import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
 import { GRAPHIQL_PATH, offlineGraphiQLHandler } from './graphiql.js';
 import { sandboxLandingPage } from './landing-page.js';
-import { keepLimitCode, operationLimits } from './limits.js';
-import { DEFAULT_SUBSCRIPTION_LIMITS, startLiveSubscriptions, subscriptionsNeedAStream } from './live/index.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, keepLimitCode, operationLimits } from './limits.js';
+import { startLiveSubscriptions, subscriptionsNeedAStream } from './live/index.js';
 import { loadPersistedDocuments, persistedDocumentsMiddleware } from './persisted-documents.js';
 
 export interface RunningRouter {

@@ -8,10 +8,10 @@ import type { RouterContext } from '../gateway.js';
 import type { PersistedDocuments } from '../persisted-documents.js';
 import { LiveOrderStatus, type RunQuery } from './live-order-status.js';
 import { subscriptionsOverSse } from './sse.js';
-import { createSubscriptionGate, type SubscriptionLimits } from './subscription-gate.js';
+import type { SubscriptionLimits } from '../limits.js';
+import { createSubscriptionGate } from './subscription-gate.js';
 import { serveSubscriptionsOverWebSocket } from './websocket.js';
 
-export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './subscription-gate.js';
 
 export interface LiveSubscriptionsOptions {
   httpServer: Server;

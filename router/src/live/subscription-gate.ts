@@ -1,24 +1,10 @@
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { ErrorCode } from '@shop/graphql';
 import type { VerifiedToken } from '../auth.js';
-import { keepLimitCode } from '../limits.js';
+import { keepLimitCode, type SubscriptionLimits } from '../limits.js';
 import { resolvePersistedDocument, type PersistedDocuments } from '../persisted-documents.js';
 import type { FollowRequest, LiveOrderStatus } from './live-order-status.js';
 import { orderStatusQuery } from './order-status-query.js';
-
-/** Limits on subscriptions, on top of the operation limits every document meets. */
-export interface SubscriptionLimits {
-  /** Open at once on one WebSocket connection. */
-  maxPerConnection: number;
-  /** Open at once by one user on one router. */
-  maxPerClient: number;
-  /** Open at once on one router. */
-  maxTotal: number;
-  /** A WebSocket connection with no subscription for this long is closed (ms). */
-  idleTimeoutMs: number;
-}
-
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxPerConnection: 10, maxPerClient: 20, maxTotal: 10_000, idleTimeoutMs: 60_000 };
 
 /** A subscription request as both transports receive it (graphql-ws `subscribe` payload, or an SSE request body). */
 export interface SubscriptionParams {
