@@ -11,10 +11,18 @@ import net from 'node:net';
 
 export interface Balancer {
   readonly port: number;
+  /** The replicas' ports, on 127.0.0.1. */
+  setBackends(ports: readonly number[]): void;
   close(): Promise<void>;
 }
 
-export async function startBalancer(backendPorts: readonly number[]): Promise<Balancer> {
+/**
+ * Listens at once, before the replicas' ports are chosen (`setBackends`), so that
+ * the port the system gives it cannot be one just handed to a replica that has
+ * not bound it yet.
+ */
+export async function startBalancer(): Promise<Balancer> {
+  let backendPorts: readonly number[] = [];
   let next = 0;
   const sockets = new Set<net.Socket>();
   const track = (socket: net.Socket) => {
@@ -47,6 +55,9 @@ export async function startBalancer(backendPorts: readonly number[]): Promise<Ba
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
+    setBackends(ports) {
+      backendPorts = [...ports];
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const socket of sockets) socket.destroy();

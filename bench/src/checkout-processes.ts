@@ -39,6 +39,8 @@ export interface ProcessesLevel extends CheckoutLevel {
   observedTimeToConfirmedP99Ms: number;
   /** CPU ms over the level's measurement window (load, then until the saga is at rest). */
   cpuMs: CpuParts;
+  /** The same window, each service process apart (`orders`, `orders#2`…). */
+  cpuMsByProcess: Record<string, number>;
   cpuMsTotal: number;
   cpuMsPerConfirmed: CpuParts & { total: number };
   /** The whole Postgres cluster's process tree over the same window (all databases, auxiliary processes, other users). */
@@ -57,6 +59,8 @@ export interface ProcessesLevel extends CheckoutLevel {
 export interface ProcessesCheckoutResults {
   context: {
     deployment: 'processes';
+    /** Processes of each subgraph and of the router. */
+    replicas: number;
     database: string;
     nats: string;
     durationSeconds: number;
@@ -129,13 +133,17 @@ async function placeAndFollow(url: string, token: string, productId: string, fol
   }
 }
 
-/** `tokens.length` customers, each placing and following one order after another until `durationSeconds` have passed. */
-async function drive(url: string, tokens: readonly string[], productId: string, follow: FollowMode, durationSeconds: number): Promise<Sample[]> {
+/**
+ * `tokens.length` customers, each placing and following one order after another until `durationSeconds` have
+ * passed; with several routers, customer i uses router i mod n (as a load balancer would spread their connections).
+ */
+async function drive(urls: readonly string[], tokens: readonly string[], productId: string, follow: FollowMode, durationSeconds: number): Promise<Sample[]> {
   const samples: Sample[] = [];
   const until = performance.now() + durationSeconds * 1000;
   let failure: unknown;
   await Promise.all(
-    tokens.map(async (token) => {
+    tokens.map(async (token, index) => {
+      const url = urls[index % urls.length]!;
       try {
         while (failure === undefined && performance.now() < until) samples.push(await placeAndFollow(url, token, productId, follow));
       } catch (error) {
@@ -165,7 +173,7 @@ async function runLevel(cluster: Cluster, reader: SagaReader, concurrency: numbe
   await waitForRest(reader);
   const before = await cluster.cpu();
   const start = performance.now();
-  const samples = await drive(cluster.routerUrl, tokens, productId, follow, durationSeconds).catch((failure: unknown) => {
+  const samples = await drive(cluster.routerUrls, tokens, productId, follow, durationSeconds).catch((failure: unknown) => {
     throw new Error(`Checkout at ${concurrency} concurrent customers failed: ${String(failure)}`, { cause: failure });
   });
   const wallSeconds = (performance.now() - start) / 1000;
@@ -203,6 +211,7 @@ async function runLevel(cluster: Cluster, reader: SagaReader, concurrency: numbe
     placeOrderP99Ms: round(percentile(samples.map((sample) => sample.placeOrderMs), 99)),
     pollsPerSecond: Math.round(samples.reduce((sum, sample) => sum + sample.polls, 0) / wallSeconds),
     cpuMs: Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, Math.round(ms)])) as CpuParts,
+    cpuMsByProcess: Object.fromEntries(Object.entries(delta.instances).map(([name, ms]) => [name, Math.round(ms)])),
     cpuMsTotal: Math.round(total),
     cpuMsPerConfirmed: { ...(Object.fromEntries(Object.entries(cpu).map(([name, ms]) => [name, per(ms)])) as CpuParts), total: per(total) },
     postgresClusterCpuMs: delta.postgresCluster !== undefined ? Math.round(delta.postgresCluster) : undefined,
@@ -248,6 +257,8 @@ export async function runCheckoutProcesses(options: {
   /** `events` (default): customers follow their orders through the orders events on NATS; `poll`: through `order(id)` every `pollMs`. */
   follow?: 'events' | 'poll';
   pollMs?: number;
+  /** Processes of each subgraph and of the router (default 1; see ./cluster.ts). */
+  replicas?: number;
 }): Promise<ProcessesCheckoutResults> {
   const levels = options.levels ?? PROCESS_LEVELS;
   const followKind = options.follow ?? 'events';
@@ -260,6 +271,7 @@ export async function runCheckoutProcesses(options: {
     nats: privateNats ? { kind: 'private' } : { kind: 'shared', url: options.natsUrl },
     env: { LOG_LEVEL: logLevel },
     log: (line) => console.error(`cluster: ${line}`),
+    replicas: options.replicas ?? 1,
   });
   const reader = new SagaReader(cluster);
   const watcher = followKind === 'events' ? await OrderOutcomeWatcher.start(cluster.natsUrl, cluster.namespace) : undefined;
@@ -267,6 +279,7 @@ export async function runCheckoutProcesses(options: {
   try {
     const context: ProcessesCheckoutResults['context'] = {
       deployment: 'processes',
+      replicas: cluster.replicas,
       database: `Postgres ${new URL(options.databaseUrl).host} (databases ${cluster.databasePrefix}_*)`,
       nats: privateNats ? 'private nats-server (this run only)' : `${new URL(options.natsUrl).host} (shared; its whole CPU is counted)`,
       durationSeconds: options.durationSeconds,
@@ -281,7 +294,7 @@ export async function runCheckoutProcesses(options: {
       pollOperation: ORDER_STATUS,
     };
     console.log(
-      `\nCheckout saga, one process per service (${SERVICE_NAMES.join(', ')}), on ${context.database} and ${context.nats}; services log at ${logLevel} to files.\n` +
+      `\nCheckout saga, ${cluster.replicas > 1 ? `${cluster.replicas} processes of each subgraph and of the router (customers spread over the routers; each subgraph's replicas behind a balancer in this process)` : 'one process per service'} (${SERVICE_NAMES.join(', ')}), on ${context.database} and ${context.nats}; services log at ${logLevel} to files.\n` +
         `The load generator is this process: each customer places an order (1 line, quantity 1, ${PAYMENT_TOKEN}, all for ONE product) and ` +
         (follow.kind === 'events'
           ? `waits for its OrderConfirmed or OrderCancelled event on NATS (a plain subscription to the orders subjects, as a live status would tell it; ` +
@@ -297,7 +310,7 @@ export async function runCheckoutProcesses(options: {
     );
     const [product] = await createCatalog(cluster, [{ sku: `BENCH-${Date.now().toString(36)}`, name: 'Bench product', amount: 1_000, stock: PRODUCT_STOCK }]);
     const warmupTokens = await Promise.all(Array.from({ length: WARMUP_CUSTOMERS }, (_, index) => cluster.token(`bench-warmup-${index}`, ['customer'])));
-    await drive(cluster.routerUrl, warmupTokens, product!.id, follow, WARMUP_SECONDS);
+    await drive(cluster.routerUrls, warmupTokens, product!.id, follow, WARMUP_SECONDS);
 
     await waitForRest(reader);
     const idleBefore = await cluster.cpu();

@@ -223,21 +223,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const replicas = options.replicas ?? 1;
   const replicasOf = (name: ServiceName) => (REPLICATED.includes(name) ? replicas : 1);
+  // One address per subgraph for the routers, as a Service gives in a cluster; listening before any
+  // port is chosen below, so that none of those can be the one a balancer gets.
+  const balancers = new Map<SubgraphName, Balancer>();
+  if (replicas > 1) for (const name of SUBGRAPH_NAMES) balancers.set(name, await startBalancer());
   const ports = new Map<string, number>();
   for (const name of SERVICE_NAMES) {
     for (let replica = 0; replica < replicasOf(name); replica += 1) ports.set(instanceName(name, replica), await freePort());
   }
   const portOf = (name: ServiceName, replica = 0) => ports.get(instanceName(name, replica))!;
   const replicaUrls = (name: ServiceName) => Array.from({ length: replicasOf(name) }, (_, replica) => `http://127.0.0.1:${portOf(name, replica)}`);
-  // One address per subgraph for the routers, as a Service gives in a cluster.
-  const balancers: Balancer[] = [];
   const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, replicaUrls(name)[0]!])) as Record<ServiceName, string>;
-  if (replicas > 1) {
-    for (const name of SUBGRAPH_NAMES) {
-      const balancer = await startBalancer(Array.from({ length: replicas }, (_, replica) => portOf(name, replica)));
-      balancers.push(balancer);
-      urls[name] = `http://127.0.0.1:${balancer.port}`;
-    }
+  for (const [name, balancer] of balancers) {
+    balancer.setBackends(Array.from({ length: replicas }, (_, replica) => portOf(name, replica)));
+    urls[name] = `http://127.0.0.1:${balancer.port}`;
   }
   const jwtSecret = randomBytes(32).toString('base64url');
   const secrets: Record<SubgraphName, string> = {
@@ -546,7 +545,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     for (const name of [...SERVICE_NAMES].reverse()) {
       await Promise.all(Array.from({ length: replicasOf(name) }, (_, replica) => stopProcess(instanceName(name, replica), 'SIGTERM', 10_000)));
     }
-    await Promise.all(balancers.map((balancer) => balancer.close()));
+    await Promise.all([...balancers.values()].map((balancer) => balancer.close()));
     const errors: unknown[] = [];
     await dropEverything().catch((error: unknown) => errors.push(error));
     await stopProcess('nats', 'SIGTERM', 5_000);

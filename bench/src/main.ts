@@ -6,14 +6,18 @@ import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type
 import { runCheckout, type CheckoutResults } from './checkout.js';
 import { runCheckoutProcesses, type ProcessesCheckoutResults } from './checkout-processes.js';
 import { runGatewayComparison, type GatewayComparisonResults } from './gateway-compare.js';
+import { runLiveStatus, type LiveStatusResults } from './live-status.js';
+import { runReplicasComparison, type ReplicasResults } from './replicas.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
 const USAGE = `npm run bench: measures the supergraph (README, "Benchmark"). Settings are environment variables:
 
-  BENCH_SCENARIOS=read,security,checkout,gateway   which scenarios (default: read, security, checkout)
+  BENCH_SCENARIOS=read,security,checkout,gateway,replicas,live   which scenarios (default: read, security, checkout)
   BENCH_DURATION=5          seconds per level or round
-  DATABASE_URL, NATS_URL    with both, checkout runs one process per service (BENCH_DEPLOYMENT=processes); gateway needs them
-  BENCH_LEVELS=1,10,50,200  concurrent customers of the processes checkout
+  DATABASE_URL, NATS_URL    with both, checkout runs one process per service (BENCH_DEPLOYMENT=processes); gateway, replicas and live need them
+  BENCH_LEVELS=1,10,50,200  concurrent customers of the processes checkout (replicas: 50)
+  BENCH_REPLICAS=1,2        replicas: processes of each subgraph and router compared, one after the other
+  BENCH_SUBSCRIBERS=1,100,1000   live: concurrent subscribers of the order status subscription, one level after the other
   BENCH_FOLLOW=events|poll  how customers learn their order's outcome (BENCH_POLL_MS=200 with poll)
   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options of each service process
   BENCH_ROUNDS=5, BENCH_PROFILE=1                          gateway comparison rounds, router profile
@@ -28,7 +32,9 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
 const SEQUENTIAL_WARMUP_REQUESTS = 3;
 const DURATION_SECONDS = durationFromEnv(process.env['BENCH_DURATION'], 5);
-const SCENARIO_NAMES = ['read', 'security', 'checkout', 'gateway'] as const;
+const SCENARIO_NAMES = ['read', 'security', 'checkout', 'gateway', 'replicas', 'live'] as const;
+/** Scenarios that run only when named: they need DATABASE_URL and NATS_URL and take minutes. */
+const ON_REQUEST: readonly ScenarioName[] = ['gateway', 'replicas', 'live'];
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const SELECTED = scenariosFromEnv(process.env['BENCH_SCENARIOS']);
 const RESULTS_DIR = new URL('../results/', import.meta.url);
@@ -70,11 +76,11 @@ function roundsFromEnv(value: string | undefined): number {
   return rounds;
 }
 
-/** BENCH_LEVELS=1,10,50,200: concurrent customers of the processes checkout. */
-function levelsFromEnv(value: string | undefined): number[] | undefined {
+/** BENCH_LEVELS=1,10,50,200: concurrent customers of the processes checkout (and BENCH_REPLICAS=1,2, the same shape). */
+function levelsFromEnv(value: string | undefined, name = 'BENCH_LEVELS'): number[] | undefined {
   if (value === undefined || value.trim() === '') return undefined;
   const levels = value.split(',').map((level) => Number(level.trim()));
-  if (levels.some((level) => !Number.isInteger(level) || level < 1)) throw new Error(`BENCH_LEVELS must list positive integers, got "${value}"`);
+  if (levels.some((level) => !Number.isInteger(level) || level < 1)) throw new Error(`${name} must list positive integers, got "${value}"`);
   return levels;
 }
 
@@ -102,9 +108,9 @@ function durationFromEnv(value: string | undefined, fallback: number): number {
   return seconds;
 }
 
-/** BENCH_SCENARIOS=read,security,checkout,gateway (any subset, any order); all but gateway when unset (it needs DATABASE_URL and NATS_URL). */
+/** BENCH_SCENARIOS=read,security,checkout,gateway,replicas (any subset, any order); all but gateway and replicas when unset. */
 function scenariosFromEnv(value: string | undefined): Set<ScenarioName> {
-  if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES.filter((name) => name !== 'gateway'));
+  if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES.filter((name) => !ON_REQUEST.includes(name)));
   const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
   const unknown = names.filter((name) => !(SCENARIO_NAMES as readonly string[]).includes(name));
   if (unknown.length > 0 || names.length === 0) {
@@ -321,6 +327,8 @@ async function main(): Promise<void> {
     security?: SecurityResult[];
     checkout?: CheckoutResults | ProcessesCheckoutResults;
     gateway?: GatewayComparisonResults;
+    replicas?: ReplicasResults;
+    live?: LiveStatusResults;
   } = {
     date: new Date().toISOString(),
     scenarios: [...SELECTED],
@@ -354,6 +362,26 @@ async function main(): Promise<void> {
       rounds: roundsFromEnv(process.env['BENCH_ROUNDS']),
       profile: process.argv.includes('--profile') || process.env['BENCH_PROFILE'] === '1',
     });
+  }
+
+  if (SELECTED.has('replicas')) {
+    const databaseUrl = process.env['DATABASE_URL'];
+    const natsUrl = process.env['NATS_URL'];
+    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=replicas needs DATABASE_URL and NATS_URL (each service runs as its own processes on Postgres + NATS)');
+    output.replicas = await runReplicasComparison({
+      databaseUrl,
+      natsUrl,
+      durationSeconds: DURATION_SECONDS,
+      levels: levelsFromEnv(process.env['BENCH_LEVELS']) ?? [50],
+      replicaCounts: levelsFromEnv(process.env['BENCH_REPLICAS'], 'BENCH_REPLICAS') ?? [1, 2],
+    });
+  }
+
+  if (SELECTED.has('live')) {
+    const databaseUrl = process.env['DATABASE_URL'];
+    const natsUrl = process.env['NATS_URL'];
+    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=live needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)');
+    output.live = await runLiveStatus({ databaseUrl, natsUrl, levels: levelsFromEnv(process.env['BENCH_SUBSCRIBERS'], 'BENCH_SUBSCRIBERS') ?? [1, 100, 1_000] });
   }
 
   await mkdir(RESULTS_DIR, { recursive: true });
