@@ -386,6 +386,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           ...env,
           ROUTER_PORT: port,
           JWT_SECRET: jwtSecret,
+          // The live order status watches the order events.
+          NATS_URL: natsUrl,
+          NATS_NAMESPACE: namespace,
           PRODUCTS_URL: `${urls.products}/graphql`,
           ORDERS_URL: `${urls.orders}/graphql`,
           PAYMENTS_URL: `${urls.payments}/graphql`,

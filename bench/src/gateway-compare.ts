@@ -23,7 +23,7 @@ import { REPO_ROOT, startCluster, type Cluster } from './cluster.js';
 import { createCatalog, graphql, PLACE_ORDER, type CreatedProduct } from './http-client.js';
 import { startHiveGateway, type HiveGatewayProcess } from './hive-gateway-process.js';
 import { READER_APPLICATION_NAME } from './invariants.js';
-import { readProcStat } from './proc.js';
+import { readProcStat, rssMb } from './proc.js';
 import { summariseCpuProfile, type Window } from './cpu-profile.js';
 
 /** Products in the catalog: 100 orders of 5 lines reference 500 products, 24 of them distinct (the issue's figure). */
@@ -96,17 +96,6 @@ function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
-}
-
-/** Resident set size of a process, MB (VmRSS of /proc/<pid>/status). */
-async function rssMb(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+)/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
-  }
 }
 
 /** 100 orders of 5 lines over 24 products, placed through the router, and the saga at rest (every payment settled). */

@@ -6,16 +6,18 @@ import { createProducts, describeDatabase, seedOrders, startTestSupergraph, type
 import { runCheckout, type CheckoutResults } from './checkout.js';
 import { runCheckoutProcesses, type ProcessesCheckoutResults } from './checkout-processes.js';
 import { runGatewayComparison, type GatewayComparisonResults } from './gateway-compare.js';
+import { runLiveStatus, type LiveStatusResults } from './live-status.js';
 import { runReplicasComparison, type ReplicasResults } from './replicas.js';
 import { buildScenarios, checkResponse, describeScenario, ITEMS_PER_ORDER, send, type Scenario, type Target } from './scenarios.js';
 
 const USAGE = `npm run bench: measures the supergraph (README, "Benchmark"). Settings are environment variables:
 
-  BENCH_SCENARIOS=read,security,checkout,gateway,replicas   which scenarios (default: read, security, checkout)
+  BENCH_SCENARIOS=read,security,checkout,gateway,replicas,live   which scenarios (default: read, security, checkout)
   BENCH_DURATION=5          seconds per level or round
-  DATABASE_URL, NATS_URL    with both, checkout runs one process per service (BENCH_DEPLOYMENT=processes); gateway and replicas need them
+  DATABASE_URL, NATS_URL    with both, checkout runs one process per service (BENCH_DEPLOYMENT=processes); gateway, replicas and live need them
   BENCH_LEVELS=1,10,50,200  concurrent customers of the processes checkout (replicas: 50)
   BENCH_REPLICAS=1,2        replicas: processes of each subgraph and router compared, one after the other
+  BENCH_SUBSCRIBERS=1,100,1000   live: concurrent subscribers of the order status subscription, one level after the other
   BENCH_FOLLOW=events|poll  how customers learn their order's outcome (BENCH_POLL_MS=200 with poll)
   BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"   node options of each service process
   BENCH_ROUNDS=5, BENCH_PROFILE=1                          gateway comparison rounds, router profile
@@ -30,9 +32,9 @@ const CONNECTIONS = 10;
 const WARMUP_SECONDS = 1;
 const SEQUENTIAL_WARMUP_REQUESTS = 3;
 const DURATION_SECONDS = durationFromEnv(process.env['BENCH_DURATION'], 5);
-const SCENARIO_NAMES = ['read', 'security', 'checkout', 'gateway', 'replicas'] as const;
+const SCENARIO_NAMES = ['read', 'security', 'checkout', 'gateway', 'replicas', 'live'] as const;
 /** Scenarios that run only when named: they need DATABASE_URL and NATS_URL and take minutes. */
-const ON_REQUEST: readonly ScenarioName[] = ['gateway', 'replicas'];
+const ON_REQUEST: readonly ScenarioName[] = ['gateway', 'replicas', 'live'];
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const SELECTED = scenariosFromEnv(process.env['BENCH_SCENARIOS']);
 const RESULTS_DIR = new URL('../results/', import.meta.url);
@@ -326,6 +328,7 @@ async function main(): Promise<void> {
     checkout?: CheckoutResults | ProcessesCheckoutResults;
     gateway?: GatewayComparisonResults;
     replicas?: ReplicasResults;
+    live?: LiveStatusResults;
   } = {
     date: new Date().toISOString(),
     scenarios: [...SELECTED],
@@ -372,6 +375,13 @@ async function main(): Promise<void> {
       levels: levelsFromEnv(process.env['BENCH_LEVELS']) ?? [50],
       replicaCounts: levelsFromEnv(process.env['BENCH_REPLICAS'], 'BENCH_REPLICAS') ?? [1, 2],
     });
+  }
+
+  if (SELECTED.has('live')) {
+    const databaseUrl = process.env['DATABASE_URL'];
+    const natsUrl = process.env['NATS_URL'];
+    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=live needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)');
+    output.live = await runLiveStatus({ databaseUrl, natsUrl, levels: levelsFromEnv(process.env['BENCH_SUBSCRIBERS'], 'BENCH_SUBSCRIBERS') ?? [1, 100, 1_000] });
   }
 
   await mkdir(RESULTS_DIR, { recursive: true });

@@ -131,8 +131,9 @@ export async function startSupergraph(
           },
         },
         logger.child({ service: 'router' }),
-        // The live order status follows the order events: in-process ones when orders runs here, else NATS.
-        { events: transport },
+        // The live order status follows the order events: NATS, or the in-process ones when orders runs in this
+        // process. A router alone without NATS_URL sees no order events, and refuses subscriptions saying so.
+        { events: config.events.kind === 'jetstream' || config.services.has('orders') ? transport : undefined },
       );
     },
   };
