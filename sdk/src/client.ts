@@ -115,7 +115,7 @@ export function createClient(options: ClientOptions): ShopClient {
 
   // One WebSocket for all of this client's subscriptions, opened at the first and closed after the last.
   let webSocket: WebSocketClient | undefined;
-  async function* subscribe<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): AsyncGenerator<TData> {
+  function subscribe<TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): AsyncIterableIterator<TData> {
     webSocket ??= createWebSocketClient({
       url: options.url.replace(/^http/, 'ws'),
       connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
@@ -132,17 +132,28 @@ export function createClient(options: ClientOptions): ShopClient {
     // graphql-ws requires a query string; by id, the router takes documentId and an empty query.
     const payload = 'query' in request ? { ...request } : { ...request, query: '' };
     const results = webSocket.iterate<TData>({ ...payload, variables: (variables ?? {}) as Record<string, unknown> });
-    try {
-      for await (const result of results) {
-        if (result.errors?.length) throw new ShopApiError(result.errors, 0);
-        if (result.data == null) throw new ShopApiError([{ message: 'The update had no data' }], 0);
-        yield result.data;
-      }
-    } catch (error) {
-      throw asShopApiError(error);
-    } finally {
-      await results.return?.();
-    }
+    // An iterator of its own rather than an async generator: return() (leaving a loop, a component
+    // unmounting) unsubscribes at once, even while an update is awaited.
+    const iterator: AsyncIterableIterator<TData> = {
+      async next() {
+        try {
+          const step = await results.next();
+          if (step.done) return { done: true, value: undefined };
+          if (step.value.errors?.length) throw new ShopApiError(step.value.errors, 0);
+          if (step.value.data == null) throw new ShopApiError([{ message: 'The update had no data' }], 0);
+          return { done: false, value: step.value.data };
+        } catch (error) {
+          await results.return?.(undefined);
+          throw asShopApiError(error);
+        }
+      },
+      async return() {
+        await results.return?.(undefined);
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
   }
 
   return {

@@ -119,6 +119,28 @@ test('a reload in the middle of a checkout gives the same order', async ({ page 
   await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeVisible({ timeout: 30_000 });
 });
 
+test('the outcome of a pending order arrives live, over the order status subscription (WebSocket)', async ({ page }) => {
+  const product = await createProduct('Live kettle', 5);
+  await signIn(page, 'customer');
+  await page.goto(`/#/products/${product.id}`);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.goto('/#/checkout');
+  const frames: string[] = [];
+  page.on('websocket', (socket) => {
+    if (new URL(socket.url()).pathname === '/graphql') socket.on('framereceived', ({ payload }) => frames.push(String(payload)));
+  });
+  await cardProvider('down'); // PENDING until the provider is back
+  try {
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await expect(page.getByRole('region', { name: 'Order status' }).locator('[data-status="PENDING"]')).toBeVisible();
+    await expect.poll(() => frames.some((frame) => frame.includes('"orderStatusChanged"') && frame.includes('"PENDING"'))).toBe(true);
+  } finally {
+    await cardProvider('up');
+  }
+  await expect(page.getByRole('heading', { name: 'Order confirmed' })).toBeVisible({ timeout: 30_000 });
+  expect(frames.some((frame) => frame.includes('"orderStatusChanged"') && frame.includes('"CONFIRMED"'))).toBe(true);
+});
+
 test('cancel a pending order from My orders', async ({ page }) => {
   const product = await createProduct('Cancelled clock', 5);
   await signIn(page, 'customer');
