@@ -3,13 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createClient,
   CreateProductDocument,
+  OrderStatusChangedDocument,
+  PlaceOrderDocument,
   ProductsDocument,
   RestockProductDocument,
   type ShopClient,
 } from '@shop/sdk';
 import manifest from '@shop/sdk/persisted-documents.json' with { type: 'json' };
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST } from '@shop/router';
-import { codesOf, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { codesOf, createProducts, startTestSupergraph, waitForCatalog, type TestSupergraph } from '@shop/testing';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const idOf = (document: object) => (document as { __meta__: { hash: string } }).__meta__.hash;
@@ -145,6 +147,32 @@ describe('persisted-documents-only mode (PERSISTED_DOCUMENTS_ONLY=true)', () => 
 
   it('refuses the SDK in its default mode: it prints documents, and graphql-js prints other bytes than the manifest', async () => {
     expect(await codesOf(test.anonymous.request(ProductsDocument, { first: 1 }))).toEqual(['QUERY_NOT_IN_SAFELIST']);
+  });
+
+  it('applies to subscriptions too: the SDK follows an order by documentId; a free-form subscription is refused (WebSocket and SSE)', async () => {
+    const [product] = await createProducts(admin, 1, { stock: 3 });
+    await waitForCatalog(test, [product!]);
+    const token = await test.token('alice', ['customer']);
+    const alice = createClient({ url: test.url, token, persistedDocuments: 'hash-only' });
+    const { placeOrder } = await alice.request(PlaceOrderDocument, {
+      input: { items: [{ productId: product!.id, quantity: 1 }], paymentToken: 'tok_visa', idempotencyKey: `pq-live-${Date.now()}` },
+    });
+    const statuses: string[] = [];
+    for await (const { orderStatusChanged } of alice.subscribe(OrderStatusChangedDocument, { id: placeOrder.id })) statuses.push(orderStatusChanged.status);
+    expect(statuses.at(-1)).toBe('CONFIRMED');
+
+    const freeForm = 'subscription($id: ID!) { orderStatusChanged(id: $id) { status } }';
+    const printed = createClient({ url: test.url, token });
+    expect(await codesOf((async () => {
+      for await (const update of printed.subscribe(OrderStatusChangedDocument, { id: placeOrder.id })) void update;
+    })())).toEqual(['QUERY_NOT_IN_SAFELIST']);
+    const overSse = await fetch(test.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: freeForm, variables: { id: placeOrder.id } }),
+    });
+    expect(overSse.status).toBe(403);
+    expect(await overSse.json()).toMatchObject({ errors: [{ extensions: { code: 'QUERY_NOT_IN_SAFELIST' } }] });
   });
 });
 
