@@ -159,4 +159,30 @@ describe('finishing an order', () => {
     expect(await statusOf(fresh.id)).toEqual({ status: 'PENDING', cancellationReason: null });
     expect(await orders.subgraph.sweeper.sweep()).toBe(0);
   });
+
+  it('times out each stale order once when replicas sweep at the same moment (orders claimed with SKIP LOCKED, only PENDING moves)', async () => {
+    const longAgo = new Date(Date.now() - SAGA_DEADLINE_MS - 1_000);
+    // More than two of the sweeper's batches of 100, so the sweeps overlap batch after batch.
+    const stale = await Promise.all(
+      Array.from({ length: 250 }, () =>
+        insertOrder(orders.subgraph.database.db, {
+          id: randomUUID(),
+          customer_id: 'dave',
+          status: 'PENDING',
+          cancellation_reason: null,
+          total_amount: 1_400,
+          currency: 'EUR',
+          idempotency_key: randomUUID(),
+          created_at: longAgo,
+          updated_at: longAgo,
+        }, [{ line_number: 1, product_id: MUG.productId, quantity: 1, unit_price_amount: 1_400, currency: 'EUR' }]),
+      ),
+    );
+    // Two replicas' sweeps are two connections claiming from one database: here, on the subgraph's pool (on Postgres).
+    const swept = await Promise.all([orders.subgraph.sweeper.sweep(), orders.subgraph.sweeper.sweep(), orders.subgraph.sweeper.sweep()]);
+    expect(swept.reduce((sum, count) => sum + count, 0)).toBe(stale.length);
+    const cancellations = (await orders.emitted()).filter((event) => event.type === 'OrderCancelled' && stale.some((order) => order.id === event.aggregateId));
+    expect(cancellations.length).toBe(stale.length);
+    expect(new Set(cancellations.map((event) => event.aggregateId)).size).toBe(stale.length);
+  });
 });
