@@ -117,7 +117,8 @@ describe.skipIf(!databaseUrl || !(natsUrl || natsServerAvailable))('replicas: tw
     );
     const [none] = await createCatalog(cluster, [{ sku: `REPL-${skus}-NONE`, name: 'Sold out', amount: 500, stock: 0 }]);
     catalog = { plenty, none: none! };
-    // ProductChanged events for the orders' catalog consumer, spread over time as an admin would make them.
+    // ProductChanged events for the orders' catalog consumer (25 with the creations): more than one replica's pull
+    // batch (EVENT_CONCURRENCY, 16), which JetStream fills before it serves the other replica's pull.
     const admin = await cluster.token('replicas-admin', ['admin']);
     for (const [index, product] of plenty.entries()) {
       for (const amount of [2_000, 3_000]) {
