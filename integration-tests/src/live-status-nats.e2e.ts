@@ -59,7 +59,7 @@ beforeAll(async () => {
 }, 120_000);
 afterEach(async () => {
   if (skipReason) return;
-  await setProviderLatency(0);
+  await releasePayments();
   await settle(test);
   expect(await sagaInvariantViolations(test)).toEqual([]);
 });
@@ -69,12 +69,13 @@ afterAll(async () => {
   await nats?.dispose();
 });
 
-async function setProviderLatency(latencyMs: number) {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
-    method: latencyMs ? 'POST' : 'DELETE',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs }),
-  });
+/** The card provider down: new orders stay PENDING until releasePayments(), so first answers are PENDING on any machine. */
+async function holdPayments() {
+  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+}
+
+async function releasePayments() {
+  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'DELETE' });
 }
 
 async function placeOrders(count: number): Promise<string[]> {
@@ -96,56 +97,61 @@ async function aliceOn(url: string): Promise<ShopClient> {
   return createClient({ url, token: await test.token('alice', ['customer']) });
 }
 
-async function statuses(client: ShopClient, id: string): Promise<string[]> {
+async function statuses(client: ShopClient, id: string, afterFirst?: () => void): Promise<string[]> {
   const seen: string[] = [];
-  for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id })) seen.push(orderStatusChanged.status);
+  for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id })) {
+    seen.push(orderStatusChanged.status);
+    if (seen.length === 1) afterFirst?.();
+  }
   return seen;
 }
 
 describe.skipIf(Boolean(skipReason))('live order status on NATS', () => {
   it('two router processes: each subscriber gets each change exactly once', async () => {
-    await setProviderLatency(500);
+    await holdPayments();
     const ids = await placeOrders(3);
     const [onFirst, onSecond] = [await aliceOn(test.url), await aliceOn(secondRouter!.url)];
-    const followed = await Promise.all(ids.flatMap((id) => [statuses(onFirst, id), statuses(onSecond, id)]));
-    expect(followed).toEqual(Array(6).fill(['PENDING', 'CONFIRMED']));
+    let answered = 0;
+    const counted = () => void (answered += 1);
+    const following = Promise.all(ids.flatMap((id) => [statuses(onFirst, id, counted), statuses(onSecond, id, counted)]));
+    await waitFor('every first answer', () => answered === 6);
+    await releasePayments();
+    expect(await following).toEqual(Array(6).fill(['PENDING', 'CONFIRMED']));
   });
 
   it('NATS restarted during a subscription: the final status still arrives', async () => {
-    await setProviderLatency(300);
+    await holdPayments();
     const [id] = await placeOrders(1);
     const client = await aliceOn(secondRouter!.url);
-    const seen: string[] = [];
-    const following = (async () => {
-      for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id: id! })) seen.push(orderStatusChanged.status);
-    })();
+    let answered = false;
+    const following = statuses(client, id!, () => (answered = true));
+    await waitFor('the first answer', () => answered);
     await nats.stop();
-    await waitFor('the first answer', () => seen.length === 1);
+    // The payment goes through while NATS is away; its events wait in the outboxes.
+    await releasePayments();
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await nats.start();
-    await following;
-    expect(seen).toEqual(['PENDING', 'CONFIRMED']);
+    expect(await following).toEqual(['PENDING', 'CONFIRMED']);
   }, 90_000);
 
   it('a router killed (SIGKILL) during a subscription: the client reconnects and gets the current state, then the final one', async () => {
-    await setProviderLatency(1_400);
+    await holdPayments();
     const [id] = await placeOrders(1);
     const client = await aliceOn(secondRouter!.url);
-    const seen: string[] = [];
-    const following = (async () => {
-      for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id: id! })) seen.push(orderStatusChanged.status);
-    })();
-    await waitFor('the first answer', () => seen.length === 1);
+    let answered = false;
+    const following = statuses(client, id!, () => (answered = true));
+    await waitFor('the first answer', () => answered);
     secondRouter!.process.kill('SIGKILL');
+    await releasePayments();
     await startSecondRouter();
-    await following;
+    const seen = await following;
     expect(seen[0]).toBe('PENDING');
     expect(seen.at(-1)).toBe('CONFIRMED');
     expect(seen.filter((status) => status === 'CONFIRMED')).toHaveLength(1);
   }, 90_000);
 
   it('a router stopped (SIGTERM) completes its subscriptions and closes the WebSockets with 1001 (going away)', async () => {
-    await setProviderLatency(1_000);
+    await holdPayments();
     const [id] = await placeOrders(1);
     const closes: number[] = [];
     const client = createWebSocketClient({

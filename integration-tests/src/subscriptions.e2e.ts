@@ -20,19 +20,22 @@ beforeAll(async () => {
   alice = await test.customer('alice');
 });
 afterEach(async () => {
-  await setProviderLatency(0);
+  await releasePayments();
   await settle(test);
   expect(await sagaInvariantViolations(test)).toEqual([]);
 });
 afterAll(() => test?.stop());
 
-/** A slow card provider keeps a new order PENDING long enough to be seen so. */
-async function setProviderLatency(latencyMs: number) {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
-    method: latencyMs ? 'POST' : 'DELETE',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ latencyMs }),
-  });
+/**
+ * The card provider down: a new order stays PENDING (an outage only delays a payment) until
+ * releasePayments(), so a subscription's first answer is PENDING however slow the machine is.
+ */
+async function holdPayments() {
+  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
+}
+
+async function releasePayments() {
+  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'DELETE' });
 }
 
 async function placeOrder(client: ShopClient, paymentToken: string, quantity = 1): Promise<string> {
@@ -44,10 +47,13 @@ async function placeOrder(client: ShopClient, paymentToken: string, quantity = 1
   return placeOrder.id;
 }
 
-/** Every update of the subscription until the router completes it. */
-async function follow(client: ShopClient, id: string): Promise<OrderFieldsFragment[]> {
+/** Every update of the subscription until the router completes it; `afterFirst` runs once the first is in. */
+async function follow(client: ShopClient, id: string, afterFirst?: () => Promise<unknown>): Promise<OrderFieldsFragment[]> {
   const updates: OrderFieldsFragment[] = [];
-  for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id })) updates.push(orderStatusChanged);
+  for await (const { orderStatusChanged } of client.subscribe(OrderStatusChangedDocument, { id })) {
+    updates.push(orderStatusChanged);
+    if (updates.length === 1) await afterFirst?.();
+  }
   return updates;
 }
 
@@ -60,14 +66,20 @@ async function errorOf(work: Promise<unknown>): Promise<ShopApiError> {
   return error;
 }
 
-/** An SSE subscription as a browser or curl sends it: its events, parsed, until the stream ends. */
-async function overSse(query: string, variables: Record<string, unknown>, token: string | undefined) {
+/** An SSE subscription as a browser or curl sends it: its events, parsed, until the stream ends; `afterFirst` once the first is in. */
+async function overSse(query: string, variables: Record<string, unknown>, token: string | undefined, afterFirst?: () => Promise<unknown>) {
   const response = await fetch(test.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify({ query, variables }),
   });
-  const text = await response.text();
+  let text = '';
+  const decoder = new TextDecoder();
+  for await (const chunk of response.body!) {
+    const before = text;
+    text += decoder.decode(chunk, { stream: true });
+    if (!before.includes('event: next') && text.includes('event: next')) await afterFirst?.();
+  }
   const events = text
     .split('\n\n')
     .filter((block) => block.startsWith('event:'))
@@ -83,17 +95,17 @@ const STATUS_QUERY = 'subscription Live($id: ID!) { orderStatusChanged(id: $id) 
 
 describe('orderStatusChanged over WebSocket (SDK)', () => {
   it('answers PENDING at once, then CONFIRMED with its payment SUCCEEDED, then completes', async () => {
-    await setProviderLatency(400);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_visa');
-    const updates = await follow(alice, id);
+    const updates = await follow(alice, id, releasePayments);
     expect(updates.map((order) => order.status)).toEqual(['PENDING', 'CONFIRMED']);
     expect(updates[1]!.payment).toMatchObject({ status: 'SUCCEEDED', amount: updates[1]!.total });
   });
 
   it('follows a declined card to CANCELLED with PAYMENT_DECLINED and the payment FAILED', async () => {
-    await setProviderLatency(400);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_chargeDeclined');
-    const updates = await follow(alice, id);
+    const updates = await follow(alice, id, releasePayments);
     expect(updates.map((order) => [order.status, order.cancellationReason])).toEqual([
       ['PENDING', null],
       ['CANCELLED', 'PAYMENT_DECLINED'],
@@ -102,13 +114,9 @@ describe('orderStatusChanged over WebSocket (SDK)', () => {
   });
 
   it('follows a cancel by the customer to CANCELLED with CUSTOMER_CANCELLED', async () => {
-    await setProviderLatency(3_000);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_visa');
-    const following = follow(alice, id);
-    // The first answer is there once the order shows as PENDING to a second subscriber too.
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    await alice.request(CancelOrderDocument, { id });
-    const updates = await following;
+    const updates = await follow(alice, id, () => alice.request(CancelOrderDocument, { id }));
     expect(updates.map((order) => [order.status, order.cancellationReason])).toEqual([
       ['PENDING', null],
       ['CANCELLED', 'CUSTOMER_CANCELLED'],
@@ -138,7 +146,7 @@ describe('orderStatusChanged over WebSocket (SDK)', () => {
   });
 
   it('ends a subscription with UNAUTHENTICATED when its token expires', async () => {
-    await setProviderLatency(5_000);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_visa');
     const shortLived = test.anonymous.withToken(await test.token('alice', ['customer'], '2s'));
     const statuses: string[] = [];
@@ -155,9 +163,9 @@ describe('orderStatusChanged over WebSocket (SDK)', () => {
 
 describe('orderStatusChanged over SSE', () => {
   it('streams PENDING, then CONFIRMED, then complete', async () => {
-    await setProviderLatency(400);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_visa');
-    const { status, contentType, events } = await overSse(STATUS_QUERY, { id }, await test.token('alice', ['customer']));
+    const { status, contentType, events } = await overSse(STATUS_QUERY, { id }, await test.token('alice', ['customer']), releasePayments);
     expect(status).toBe(200);
     expect(contentType).toMatch(/^text\/event-stream/);
     expect(events.map((event) => (event.event === 'next' ? event.data?.data?.orderStatusChanged.status : event.event))).toEqual(['PENDING', 'CONFIRMED', 'complete']);
@@ -175,12 +183,14 @@ describe('orderStatusChanged over SSE', () => {
 
 describe('limits and abuse', () => {
   it(`refuses a subscription beyond ${MAX_PER_CONNECTION} on one connection; the others carry on`, async () => {
-    await setProviderLatency(1_000);
+    await holdPayments();
     const ids = await Promise.all(Array.from({ length: MAX_PER_CONNECTION + 1 }, () => placeOrder(alice, 'tok_visa')));
-    const followed = ids.slice(0, MAX_PER_CONNECTION).map((id) => follow(alice, id));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    let answered = 0;
+    const followed = ids.slice(0, MAX_PER_CONNECTION).map((id) => follow(alice, id, async () => void (answered += 1)));
+    await expect.poll(() => answered).toBe(MAX_PER_CONNECTION);
     const refused = await errorOf(follow(alice, ids.at(-1)!));
     expect(refused.codes).toEqual(['OPERATION_LIMIT_EXCEEDED']);
+    await releasePayments();
     for (const updates of await Promise.all(followed)) expect(updates.map((order) => order.status)).toEqual(['PENDING', 'CONFIRMED']);
   });
 
@@ -216,16 +226,17 @@ describe('limits and abuse', () => {
   });
 
   it('counts open subscriptions and updates sent in /metrics', async () => {
-    await setProviderLatency(1_000);
+    await holdPayments();
     const id = await placeOrder(alice, 'tok_visa');
     const before = await scrapeMetrics(test.supergraph.router!.metricsOrigin);
-    const following = follow(alice, id);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const during = await scrapeMetrics(test.supergraph.router!.metricsOrigin);
-    await following;
+    let during: Awaited<ReturnType<typeof scrapeMetrics>> | undefined;
+    await follow(alice, id, async () => {
+      during = await scrapeMetrics(test.supergraph.router!.metricsOrigin);
+      await releasePayments();
+    });
     const after = await scrapeMetrics(test.supergraph.router!.metricsOrigin);
     const open = { transport: 'websocket' };
-    expect(during.value('shop_router_subscriptions_open', open)).toBe(before.value('shop_router_subscriptions_open', open) + 1);
+    expect(during!.value('shop_router_subscriptions_open', open)).toBe(before.value('shop_router_subscriptions_open', open) + 1);
     expect(after.value('shop_router_subscriptions_open', open)).toBe(before.value('shop_router_subscriptions_open', open));
     expect(after.value('shop_router_subscription_updates_total', open)).toBe(before.value('shop_router_subscription_updates_total', open) + 2);
   });
