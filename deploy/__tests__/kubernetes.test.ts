@@ -221,6 +221,7 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s, %s overlay', (ove
       'prometheus → router:9464',
       ...['products:4001', 'orders:4002', 'payments:4003'].flatMap((subgraph) => [`router → ${subgraph}`, `prometheus → ${subgraph}`]),
       ...SUBGRAPH_NAMES.flatMap((subgraph) => [`${subgraph} → postgresql:5432`, `${subgraph} → nats:4222`]),
+      'router → nats:4222',
       'prometheus → nats:8222',
       ...shopPods.map((pod) => `${pod.name} → dns:53`),
       ...(overlay === 'development' ? ['payments → payment-provider:4010'] : ['payments → card-provider:443']),
