@@ -106,6 +106,16 @@ async function statuses(client: ShopClient, id: string, afterFirst?: () => void)
   return seen;
 }
 
+/** Places an order while payments are held and follows it through the router at `url`; resolves once the first answer (PENDING) is in. */
+async function followHeldOrder(url: string): Promise<{ following: Promise<string[]> }> {
+  await holdPayments();
+  const [id] = await placeOrders(1);
+  let answered = false;
+  const following = statuses(await aliceOn(url), id!, () => (answered = true));
+  await waitFor('the first answer', () => answered);
+  return { following };
+}
+
 describe.skipIf(Boolean(skipReason))('live order status on NATS', () => {
   it('two router processes: each subscriber gets each change exactly once', async () => {
     await holdPayments();
@@ -120,12 +130,7 @@ describe.skipIf(Boolean(skipReason))('live order status on NATS', () => {
   });
 
   it('NATS restarted during a subscription: the final status still arrives', async () => {
-    await holdPayments();
-    const [id] = await placeOrders(1);
-    const client = await aliceOn(secondRouter!.url);
-    let answered = false;
-    const following = statuses(client, id!, () => (answered = true));
-    await waitFor('the first answer', () => answered);
+    const { following } = await followHeldOrder(secondRouter!.url);
     await nats.stop();
     // The payment goes through while NATS is away; its events wait in the outboxes.
     await releasePayments();
@@ -135,12 +140,7 @@ describe.skipIf(Boolean(skipReason))('live order status on NATS', () => {
   }, 90_000);
 
   it('a router killed (SIGKILL) during a subscription: the client reconnects and gets the current state, then the final one', async () => {
-    await holdPayments();
-    const [id] = await placeOrders(1);
-    const client = await aliceOn(secondRouter!.url);
-    let answered = false;
-    const following = statuses(client, id!, () => (answered = true));
-    await waitFor('the first answer', () => answered);
+    const { following } = await followHeldOrder(secondRouter!.url);
     secondRouter!.process.kill('SIGKILL');
     await releasePayments();
     await startSecondRouter();
