@@ -48,6 +48,25 @@ async function placed(items: { productId: string; quantity: number }[], customer
   return data!.placeOrder;
 }
 
+/** A PENDING order of one mug, written straight to the database as placed at `placedAt` (past the saga deadline, say). */
+function insertPendingOrder(customerId: string, placedAt: Date) {
+  return insertOrder(
+    orders.subgraph.database.db,
+    {
+      id: randomUUID(),
+      customer_id: customerId,
+      status: 'PENDING',
+      cancellation_reason: null,
+      total_amount: 1_400,
+      currency: 'EUR',
+      idempotency_key: randomUUID(),
+      created_at: placedAt,
+      updated_at: placedAt,
+    },
+    [{ line_number: 1, product_id: MUG.productId, quantity: 1, unit_price_amount: 1_400, currency: 'EUR' }],
+  );
+}
+
 async function statusOf(id: string) {
   const { data } = await orders.request<{ order: { status: string; cancellationReason: string | null } }>(ORDER, { id }, ADMIN);
   return { status: data!.order.status, cancellationReason: data!.order.cancellationReason };
@@ -140,17 +159,7 @@ describe('finishing an order', () => {
 
   it('times out an order still PENDING past the saga deadline when the sweeper runs, and only that one', async () => {
     const longAgo = new Date(Date.now() - SAGA_DEADLINE_MS - 1_000);
-    const stale = await insertOrder(orders.subgraph.database.db, {
-      id: randomUUID(),
-      customer_id: 'carol',
-      status: 'PENDING',
-      cancellation_reason: null,
-      total_amount: 1_400,
-      currency: 'EUR',
-      idempotency_key: randomUUID(),
-      created_at: longAgo,
-      updated_at: longAgo,
-    }, [{ line_number: 1, product_id: MUG.productId, quantity: 1, unit_price_amount: 1_400, currency: 'EUR' }]);
+    const stale = await insertPendingOrder('carol', longAgo);
     const fresh = await placed([{ productId: MUG.productId, quantity: 1 }], 'carol');
 
     expect(await orders.subgraph.sweeper.sweep()).toBe(1);
@@ -165,17 +174,7 @@ describe('finishing an order', () => {
     // More than two of the sweeper's batches of 100, so the sweeps overlap batch after batch.
     const stale = await Promise.all(
       Array.from({ length: 250 }, () =>
-        insertOrder(orders.subgraph.database.db, {
-          id: randomUUID(),
-          customer_id: 'dave',
-          status: 'PENDING',
-          cancellation_reason: null,
-          total_amount: 1_400,
-          currency: 'EUR',
-          idempotency_key: randomUUID(),
-          created_at: longAgo,
-          updated_at: longAgo,
-        }, [{ line_number: 1, product_id: MUG.productId, quantity: 1, unit_price_amount: 1_400, currency: 'EUR' }]),
+        insertPendingOrder('dave', longAgo),
       ),
     );
     // Two replicas' sweeps are two connections claiming from one database: here, on the subgraph's pool (on Postgres).
