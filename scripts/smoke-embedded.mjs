@@ -1,7 +1,7 @@
 // Starts the supergraph the way `npm start` does (the same tsx entry point; npm
 // itself re-raises signals, which would hide our exit code) on the embedded
 // default in a temporary data folder, reads the demo catalog through the
-// router, checks out with the customer token the banner prints, stops it with
+// router and the storefront page the banner names, checks out with the customer token the banner prints, stops it with
 // SIGTERM and checks that it drains and exits 0.
 //
 //   node scripts/smoke-embedded.mjs              the TypeScript sources through tsx (npm start)
@@ -50,7 +50,8 @@ for (;;) {
   if (exitStatus) fail(`the supergraph exited during start (${JSON.stringify(exitStatus)}): a port in use?`);
   if (Date.now() > deadline) fail('the router was not ready within 90 s');
   const ready = await fetch(`${router}/ready`).then((r) => r.ok, () => false);
-  if (ready) break;
+  // The banner comes once everything has started, the storefront's development server included (after the router is ready).
+  if (ready && output.includes('Shop supergraph is up')) break;
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 async function graphql(query, variables, token) {
@@ -76,6 +77,10 @@ if (compiled) {
 }
 const token = /customer alice: (\S+)/.exec(output)?.[1];
 if (!token || !output.includes('admin:')) fail('the start banner has no development tokens');
+const storefrontUrl = /Storefront:\s+(\S+)/.exec(output)?.[1];
+if (!storefrontUrl) fail('the start banner names no storefront');
+const storefrontPage = await fetch(storefrontUrl).then(async (response) => ({ status: response.status, type: response.headers.get('content-type') ?? '', html: await response.text() }), (error) => ({ status: 0, type: '', html: String(error) }));
+if (storefrontPage.status !== 200 || !storefrontPage.type.startsWith('text/html') || !storefrontPage.html.includes('id="root"')) fail(`the storefront at ${storefrontUrl} answered ${storefrontPage.status} ${storefrontPage.type}`);
 const product = catalog.products.edges[0].node;
 const placed = await graphql(
   'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }',
@@ -93,4 +98,4 @@ child.kill('SIGTERM');
 const { code, signal } = await exited;
 rmSync(dataDir, { recursive: true, force: true });
 if (code !== 0) fail(`the supergraph exited with code ${code}, signal ${signal} after SIGTERM`);
-console.log(`smoke: ${compiled ? 'compiled (apps/launcher/dist/main.js)' : 'tsx (apps/launcher/src/main.ts)'} embedded start served ${catalog.products.totalCount} demo products${compiled ? ' (also to the built SDK from plain Node)' : ''}, confirmed a tok_visa checkout, and stopped cleanly`);
+console.log(`smoke: ${compiled ? 'compiled (apps/launcher/dist/main.js)' : 'tsx (apps/launcher/src/main.ts)'} embedded start served ${catalog.products.totalCount} demo products${compiled ? ' (also to the built SDK from plain Node)' : ''} and the storefront (${storefrontUrl}), confirmed a tok_visa checkout, and stopped cleanly`);
