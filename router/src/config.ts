@@ -2,9 +2,16 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { SUBGRAPHS, type SubgraphName } from '@shop/schema';
 import { parseCorsOrigins } from './cors.js';
-import { DEFAULT_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, type OperationLimits, type SubscriptionLimits } from './limits.js';
-import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './persisted-documents.js';
-import { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './subgraph-fetcher.js';
+import {
+  DEFAULT_LIMITS,
+  DEFAULT_PERSISTED_DOCUMENTS_MANIFEST,
+  DEFAULT_SUBGRAPH_RESILIENCE,
+  DEFAULT_SUBSCRIPTION_LIMITS,
+  type OperationLimits,
+  type PersistedDocumentsConfig,
+  type SubgraphResilience,
+  type SubscriptionLimits,
+} from './settings.js';
 
 /** Signing secret used in development when none is configured; refused in production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';

@@ -10,43 +10,9 @@ import {
   type ValidationContext,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, ErrorCode } from '@shop/graphql';
+import type { OperationLimits } from './settings.js';
 
-/** Limits on what one operation may ask for; every rejection happens before any subgraph is called. */
-export interface OperationLimits {
-  maxDepth: number;
-  maxAliases: number;
-  maxRootFields: number;
-  maxTokens: number;
-  maxDirectives: number;
-  /** Estimated cost: each field costs 1, times the list size (`first`, by default DEFAULT_PAGE_SIZE of @shop/graphql) of every list above it. */
-  maxCost: number;
-  /** Hide "Did you mean …?" suggestions (on in production). */
-  blockFieldSuggestions: boolean;
-}
-
-export const DEFAULT_LIMITS: OperationLimits = {
-  maxDepth: 10,
-  maxAliases: 15,
-  maxRootFields: 10,
-  maxTokens: 2_000,
-  maxDirectives: 20,
-  maxCost: 25_000,
-  blockFieldSuggestions: false,
-};
-
-/** Limits on live subscriptions (router/src/live), on top of the operation limits every document meets. */
-export interface SubscriptionLimits {
-  /** Open at once on one WebSocket connection. */
-  maxPerConnection: number;
-  /** Open at once by one user on one router. */
-  maxPerClient: number;
-  /** Open at once on one router. */
-  maxTotal: number;
-  /** A WebSocket connection with no subscription for this long is closed (ms). */
-  idleTimeoutMs: number;
-}
-
-export const DEFAULT_SUBSCRIPTION_LIMITS: SubscriptionLimits = { maxPerConnection: 10, maxPerClient: 20, maxTotal: 10_000, idleTimeoutMs: 60_000 };
+export { DEFAULT_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, type OperationLimits, type SubscriptionLimits } from './settings.js';
 
 function limitExceeded(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.OperationLimitExceeded } });

@@ -35,24 +35,17 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '@shop/observability';
+import type { PersistedDocumentsConfig } from './settings.js';
+
+export { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './settings.js';
 
 /**
  * The manifest of the SDK's operations (`@shop/sdk/persisted-documents.json`),
  * as a file path. Another file with the same shape can be given with
  * PERSISTED_DOCUMENTS_MANIFEST.
  */
-export const DEFAULT_PERSISTED_DOCUMENTS_MANIFEST = fileURLToPath(import.meta.resolve('@shop/sdk/persisted-documents.json'));
-
-export interface PersistedDocumentsConfig {
-  /** Refuse every operation that is not in the manifest (PERSISTED_DOCUMENTS_ONLY). */
-  only: boolean;
-  /** JSON file `{ "sha256:<hex>": "<document text>" }` (PERSISTED_DOCUMENTS_MANIFEST). */
-  manifestPath: string;
-}
-
 export const PersistedDocumentErrorCode = {
   /** An id (documentId or persistedQuery hash) that the manifest does not hold. Apollo Server's code. */
   NotFound: 'PERSISTED_QUERY_NOT_FOUND',

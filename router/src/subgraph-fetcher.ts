@@ -4,6 +4,9 @@ import zlib from 'node:zlib';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, isBrokenCircuitError } from 'cockatiel';
 import { Counter, Gauge, Histogram, trackBreakerState, type Logger, type Registry } from '@shop/observability';
+import type { SubgraphResilience } from './settings.js';
+
+export { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './settings.js';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherRequestInit = NonNullable<Parameters<Fetcher>[1]>;
@@ -12,19 +15,6 @@ type FetcherHeaders = FetcherResponse['headers'];
 
 /** Keep-alive connections per subgraph: at most this many calls in flight to one subgraph, the rest queue. */
 export const SUBGRAPH_MAX_SOCKETS = 64;
-
-export interface SubgraphResilience {
-  /** Longest wait for a subgraph's whole answer, in ms. */
-  timeoutMs: number;
-  /** Failed calls in a row (network error, timeout, HTTP 5xx) that open a subgraph's breaker. */
-  breakerFailures: number;
-  /** How long an open breaker refuses calls before letting a test call through. */
-  breakerHalfOpenAfterMs: number;
-}
-
-// A short break: one trial call every 2 s costs nothing, and a subgraph that came back
-// (a restart takes a few seconds) is used again within 2 s rather than 10.
-export const DEFAULT_SUBGRAPH_RESILIENCE: SubgraphResilience = { timeoutMs: 10_000, breakerFailures: 5, breakerHalfOpenAfterMs: 2_000 };
 
 /** No whole answer within the timeout. */
 export class SubgraphTimeoutError extends Error {

@@ -30,7 +30,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function modulesLoadedBy(services: string): Promise<string[]> {
   const record = join(dir, `${services}.txt`);
   const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
-    env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
+    env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', ORDERS_PORT: '0', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -52,10 +52,19 @@ describe('a process loads only the code of the services it runs', () => {
   it('SERVICES=payment-provider loads the simulator, and no subgraph, router, gateway or database engine', async () => {
     const loaded = await modulesLoadedBy('payment-provider');
     expect(loaded).toContain('packages/payment-provider/src/simulator.ts');
-    const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|cors\.ts|limits\.ts|persisted-documents\.ts|subgraph-fetcher\.ts))/.test(path));
-    // Of the router, only its settings (config.ts and the defaults it reads), through @shop/router/config.
+    const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|settings\.ts|cors\.ts))/.test(path));
+    // Of the router, only its settings: config.ts, the types and defaults it reads (settings.ts) and the CORS origins parser.
     expect(services, 'service code loaded').toEqual([]);
-    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@electric-sql\/pglite)\//.test(path));
+    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition|server)|@electric-sql\/pglite|@escape\.tech\/graphql-armor)\//.test(path));
     expect(engines, 'gateway, composition or PGlite loaded').toEqual([]);
+  });
+
+  it('SERVICES=orders loads the orders subgraph, and no other subgraph, no router code beyond its settings, no gateway', async () => {
+    const loaded = await modulesLoadedBy('orders');
+    expect(loaded).toContain('subgraphs/orders/src/subgraph.ts');
+    const others = loaded.filter((path) => /^(subgraphs\/(?!orders\/)|router\/src\/(?!config\.ts|settings\.ts|cors\.ts))/.test(path));
+    expect(others, 'other services\' code loaded').toEqual([]);
+    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@escape\.tech\/graphql-armor)\//.test(path));
+    expect(engines, 'gateway, composition or the operation limits loaded').toEqual([]);
   });
 });
