@@ -23,7 +23,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' } } });
+const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h' } } });
+if (options.help) {
+  console.log(`node scripts/measure-processes.mjs [--runs 3] [--seconds 10]: startup and memory of one service per process, compiled JavaScript
+against tsx (needs npm run build, Postgres and NATS). DATABASE_URL (default postgres://postgres@127.0.0.1:5432/shop_measure), NATS_URL.`);
+  process.exit(0);
+}
 const RUNS = Number(options.runs);
 const LOAD_SECONDS = Number(options.seconds);
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/shop_measure';
