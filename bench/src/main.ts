@@ -108,6 +108,14 @@ function durationFromEnv(value: string | undefined, fallback: number): number {
   return seconds;
 }
 
+/** DATABASE_URL and NATS_URL, which the scenarios that run each service as its own process need. */
+function postgresAndNats(scenario: ScenarioName): { databaseUrl: string; natsUrl: string } {
+  const databaseUrl = process.env['DATABASE_URL'];
+  const natsUrl = process.env['NATS_URL'];
+  if (!databaseUrl || !natsUrl) throw new Error(`BENCH_SCENARIOS=${scenario} needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)`);
+  return { databaseUrl, natsUrl };
+}
+
 /** BENCH_SCENARIOS=read,security,checkout,gateway,replicas (any subset, any order); all but gateway and replicas when unset. */
 function scenariosFromEnv(value: string | undefined): Set<ScenarioName> {
   if (value === undefined || value.trim() === '') return new Set(SCENARIO_NAMES.filter((name) => !ON_REQUEST.includes(name)));
@@ -352,9 +360,7 @@ async function main(): Promise<void> {
   }
 
   if (SELECTED.has('gateway')) {
-    const databaseUrl = process.env['DATABASE_URL'];
-    const natsUrl = process.env['NATS_URL'];
-    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=gateway needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)');
+    const { databaseUrl, natsUrl } = postgresAndNats('gateway');
     output.gateway = await runGatewayComparison({
       databaseUrl,
       natsUrl,
@@ -365,9 +371,7 @@ async function main(): Promise<void> {
   }
 
   if (SELECTED.has('replicas')) {
-    const databaseUrl = process.env['DATABASE_URL'];
-    const natsUrl = process.env['NATS_URL'];
-    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=replicas needs DATABASE_URL and NATS_URL (each service runs as its own processes on Postgres + NATS)');
+    const { databaseUrl, natsUrl } = postgresAndNats('replicas');
     output.replicas = await runReplicasComparison({
       databaseUrl,
       natsUrl,
@@ -378,9 +382,7 @@ async function main(): Promise<void> {
   }
 
   if (SELECTED.has('live')) {
-    const databaseUrl = process.env['DATABASE_URL'];
-    const natsUrl = process.env['NATS_URL'];
-    if (!databaseUrl || !natsUrl) throw new Error('BENCH_SCENARIOS=live needs DATABASE_URL and NATS_URL (each service runs as its own process on Postgres + NATS)');
+    const { databaseUrl, natsUrl } = postgresAndNats('live');
     output.live = await runLiveStatus({ databaseUrl, natsUrl, levels: levelsFromEnv(process.env['BENCH_SUBSCRIBERS'], 'BENCH_SUBSCRIBERS') ?? [1, 100, 1_000] });
   }
 

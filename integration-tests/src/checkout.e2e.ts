@@ -8,7 +8,7 @@ import {
   type ProductFieldsFragment,
   type ShopClient,
 } from '@shop/sdk';
-import { codesOf, createOrderableProducts, providerCharges, sagaInvariantViolations, settle, startTestSupergraph, waitForCatalog, waitForOutcome, type TestSupergraph } from '@shop/testing';
+import { codesOf, createOrderableProducts, providerCharges, sagaInvariantViolations, setProviderFaults, settle, startTestSupergraph, waitForCatalog, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 let alice: ShopClient;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   alice = await test.customer('alice');
 });
 afterEach(async () => {
-  await setProviderFaults({});
+  await setProviderFaults(test);
   await settle(test);
   expect(await sagaInvariantViolations(test)).toEqual([]);
 });
@@ -35,13 +35,6 @@ async function stockOf(product: ProductFieldsFragment): Promise<number> {
   return current!.stock;
 }
 
-async function setProviderFaults(faults: { latencyMs?: number; down?: boolean }) {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
-    method: Object.keys(faults).length ? 'POST' : 'DELETE',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-}
 
 describe('checkout outcomes', () => {
   it('confirms an order paid with tok_visa: one payment of the total, stock lower by the quantities', async () => {
@@ -104,7 +97,7 @@ describe('cancellation', () => {
   it('cancels a PENDING order for its customer: stock released, the charge refunded', async () => {
     const [product] = await createOrderableProducts(test, 1, { stock: 6 });
     // A slow provider keeps the order PENDING while the charge is in flight.
-    await setProviderFaults({ latencyMs: 600 });
+    await setProviderFaults(test, { latencyMs: 600 });
     const { placeOrder } = await alice.request(PlaceOrderDocument, {
       input: { items: [{ productId: product!.id, quantity: 2 }], paymentToken: 'tok_visa', idempotencyKey: key() },
     });

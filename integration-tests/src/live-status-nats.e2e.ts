@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPrivateNats, freePort, NATS_SERVER_BIN, natsServerAvailable, waitFor, type PrivateNats } from '@shop/events/testing';
 import { createClient as createWebSocketClient } from 'graphql-ws';
 import { createClient, OrderStatusChangedDocument, PlaceOrderDocument, type ShopClient } from '@shop/sdk';
-import { createOrderableProducts, sagaInvariantViolations, settle, startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { createOrderableProducts, sagaInvariantViolations, setProviderFaults, settle, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 
 const skipReason = natsServerAvailable ? '' : `needs a nats-server binary at ${NATS_SERVER_BIN} (set NATS_SERVER_BIN)`;
 if (skipReason) console.warn(`live-status-nats.e2e.ts skipped: ${skipReason}`);
@@ -70,13 +70,9 @@ afterAll(async () => {
 });
 
 /** The card provider down: new orders stay PENDING until releasePayments(), so first answers are PENDING on any machine. */
-async function holdPayments() {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
-}
+const holdPayments = () => setProviderFaults(test, { down: true });
 
-async function releasePayments() {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'DELETE' });
-}
+const releasePayments = () => setProviderFaults(test);
 
 async function placeOrders(count: number): Promise<string[]> {
   const alice = await test.customer('alice');

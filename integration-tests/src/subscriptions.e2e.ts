@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient as createWebSocketClient } from 'graphql-ws';
 import { CancelOrderDocument, OrderStatusChangedDocument, PlaceOrderDocument, ShopApiError, type OrderFieldsFragment, type ShopClient } from '@shop/sdk';
-import { createOrderableProducts, sagaInvariantViolations, scrapeMetrics, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
+import { createOrderableProducts, sagaInvariantViolations, scrapeMetrics, setProviderFaults, settle, startTestSupergraph, waitForOutcome, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 let alice: ShopClient;
@@ -30,13 +30,9 @@ afterAll(() => test?.stop());
  * The card provider down: a new order stays PENDING (an outage only delays a payment) until
  * releasePayments(), so a subscription's first answer is PENDING however slow the machine is.
  */
-async function holdPayments() {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ down: true }) });
-}
+const holdPayments = () => setProviderFaults(test, { down: true });
 
-async function releasePayments() {
-  await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, { method: 'DELETE' });
-}
+const releasePayments = () => setProviderFaults(test);
 
 async function placeOrder(client: ShopClient, paymentToken: string, quantity = 1): Promise<string> {
   const [product] = await createOrderableProducts(test, 1, { stock: 5 });

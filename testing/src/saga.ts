@@ -70,3 +70,13 @@ export async function sagaInvariantViolations(test: TestSupergraph, options: { d
   };
   return sagaViolations(snapshot, options).map((violation) => violation.detail);
 }
+
+/** Sets the card provider simulator's faults (its `/_admin/faults`): `{ down: true }`, `{ latencyMs }`…; none clears them. */
+export async function setProviderFaults(test: TestSupergraph, faults: { latencyMs?: number; down?: boolean } = {}): Promise<void> {
+  const response = await fetch(`${test.supergraph.paymentProvider!.url}/_admin/faults`, {
+    method: Object.keys(faults).length ? 'POST' : 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`the card provider's faults answered HTTP ${response.status}`);
+}

@@ -67,29 +67,25 @@ function useInvalidateCatalog() {
   return () => Promise.all([queryClient.invalidateQueries({ queryKey: ['products'] }), queryClient.invalidateQueries({ queryKey: ['product'] })]);
 }
 
-export function useCreateProduct() {
+/** A catalog change by an admin; the catalog's cached pages are refetched once it is made. */
+function useCatalogMutation<TVariables, TResult>(run: (client: ShopClient, variables: TVariables) => Promise<TResult>) {
   const client = useShopClient();
   const invalidate = useInvalidateCatalog();
-  return useMutation({
-    mutationFn: (input: CreateProductInput) => client.request(CreateProductDocument, { input }).then(({ createProduct }) => createProduct),
-    onSuccess: invalidate,
-  });
+  return useMutation({ mutationFn: (variables: TVariables) => run(client, variables), onSuccess: invalidate });
+}
+
+export function useCreateProduct() {
+  return useCatalogMutation((client, input: CreateProductInput) => client.request(CreateProductDocument, { input }).then(({ createProduct }) => createProduct));
 }
 
 export function useUpdateProduct() {
-  const client = useShopClient();
-  const invalidate = useInvalidateCatalog();
-  return useMutation({
-    mutationFn: ({ id, input }: { id: string; input: UpdateProductInput }) => client.request(UpdateProductDocument, { id, input }).then(({ updateProduct }) => updateProduct),
-    onSuccess: invalidate,
-  });
+  return useCatalogMutation((client, { id, input }: { id: string; input: UpdateProductInput }) =>
+    client.request(UpdateProductDocument, { id, input }).then(({ updateProduct }) => updateProduct),
+  );
 }
 
 export function useRestockProduct() {
-  const client = useShopClient();
-  const invalidate = useInvalidateCatalog();
-  return useMutation({
-    mutationFn: ({ id, quantity }: { id: string; quantity: number }) => client.request(RestockProductDocument, { id, quantity }).then(({ restockProduct }) => restockProduct),
-    onSuccess: invalidate,
-  });
+  return useCatalogMutation((client, { id, quantity }: { id: string; quantity: number }) =>
+    client.request(RestockProductDocument, { id, quantity }).then(({ restockProduct }) => restockProduct),
+  );
 }
