@@ -49,6 +49,7 @@ export function instanceName(name: ProcessName, replica = 0): string {
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LAUNCHER_MAIN = join(REPO_ROOT, 'apps/launcher/src/main.ts');
+const LAUNCHER_COMPILED = join(REPO_ROOT, 'apps/launcher/dist/main.js');
 export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats-server';
 export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
 export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
@@ -220,6 +221,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const providerDataDir = join(root, 'provider');
   await mkdir(providerDataDir);
   const providerKeepsLedger = await providerSupportsDataDir();
+  const compiled = process.env['BENCH_COMPILED'] === '1';
+  if (compiled && !existsSync(LAUNCHER_COMPILED)) throw new Error(`BENCH_COMPILED=1 needs ${LAUNCHER_COMPILED}: run npm run build first`);
 
   const replicas = options.replicas ?? 1;
   const replicasOf = (name: ServiceName) => (REPLICATED.includes(name) ? replicas : 1);
@@ -370,8 +373,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   // --- the services -------------------------------------------------------------
   const baseEnv: NodeJS.ProcessEnv = { ...process.env };
+  // `npm run` puts --conditions=@shop/source in NODE_OPTIONS (.npmrc); compiled code must resolve to dist/.
+  if (compiled) baseEnv['NODE_OPTIONS'] = (baseEnv['NODE_OPTIONS'] ?? '').replace('--conditions=@shop/source', '').trim();
   for (const name of LAUNCHER_VARIABLES) delete baseEnv[name];
-  Object.assign(baseEnv, { NODE_ENV: 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO_DATA: 'false', APOLLO_TELEMETRY_DISABLED: 'true' });
+  // STOREFRONT_PORT=off: a development router would otherwise run the storefront's Vite server in its own process.
+  Object.assign(baseEnv, { NODE_ENV: compiled ? 'production' : 'development', HOST: '127.0.0.1', LOG_LEVEL: 'info', SEED_DEMO_DATA: 'false', APOLLO_TELEMETRY_DISABLED: 'true', STOREFRONT_PORT: 'off' });
 
   function serviceEnv(name: ServiceName, replica: number): NodeJS.ProcessEnv {
     // A data folder per process: the launcher locks its DATA_DIR when it sees no DATABASE_URL (the router,
@@ -415,7 +421,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // every process under load (Node refuses --cpu-prof in NODE_OPTIONS).
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     // --conditions=@shop/source: the workspaces' sources, not a dist/ that a build may have left (or not).
-    const args = [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), '--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
+    // BENCH_COMPILED=1 runs the build's JavaScript in production mode instead, as the image does (`npm run build` first).
+    const entry = compiled ? [LAUNCHER_COMPILED] : ['--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
+    const args = [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
     spawnLogged(instanceName(name, replica), process.execPath, args, serviceEnv(name, replica));
   }
 

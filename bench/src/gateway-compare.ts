@@ -65,8 +65,28 @@ const QUERIES: Query[] = [
   })),
 ];
 
-/** The router's profile summary covers its measured runs of this query (the issue profiled this one). */
-const PROFILED_QUERY = 'orders(first: 10) → items → product, payment';
+/**
+ * The router's profile summary covers its measured runs of this query: the issue profiled `first: 10`;
+ * BENCH_PROFILE_QUERY picks another by part of its name (e.g. `first: 100`).
+ */
+const PROFILED_QUERY = profiledQueryFromEnv(process.env['BENCH_PROFILE_QUERY']);
+
+/** BENCH_QUERY runs only the queries whose name contains it (e.g. `first: 100`); all four by default. */
+const SELECTED_QUERIES = selectedQueriesFromEnv(process.env['BENCH_QUERY']);
+
+function selectedQueriesFromEnv(value: string | undefined): Query[] {
+  if (!value) return QUERIES;
+  const matches = QUERIES.filter((query) => query.name.includes(value));
+  if (matches.length === 0) throw new Error(`BENCH_QUERY="${value}" names none of: ${QUERIES.map((query) => query.name).join('; ')}`);
+  return matches;
+}
+
+function profiledQueryFromEnv(value: string | undefined): string {
+  if (!value) return 'orders(first: 10) → items → product, payment';
+  const matches = QUERIES.filter((query) => query.name.includes(value));
+  if (matches.length !== 1) throw new Error(`BENCH_PROFILE_QUERY="${value}" must name one of: ${QUERIES.map((query) => query.name).join('; ')}`);
+  return matches[0]!.name;
+}
 
 /** The processes whose CPU a run reads: the gateway under test (none for direct) and the three subgraphs. */
 const MEASURED = ['gateway', 'products', 'orders', 'payments'] as const;
@@ -294,9 +314,9 @@ export async function runGatewayComparison(options: {
     const profiled: Window[] = [];
     const nowUs = () => Number(process.hrtime.bigint() / 1000n);
     const runs: GatewayComparisonResults['runs'] = {};
-    for (const query of QUERIES) runs[query.name] = Object.fromEntries(TARGETS.map((target) => [target, []])) as unknown as Record<GatewayTarget, Run[]>;
+    for (const query of SELECTED_QUERIES) runs[query.name] = Object.fromEntries(TARGETS.map((target) => [target, []])) as unknown as Record<GatewayTarget, Run[]>;
     for (let round = 1; round <= options.rounds; round += 1) {
-      for (const query of QUERIES) {
+      for (const query of SELECTED_QUERIES) {
         for (const target of TARGETS) {
           const request = requestFor(cluster, target, query, gateways, adminToken);
           const load = (seconds: number) => (WRK ? loadWithWrk(request, seconds, workDir) : loadWithAutocannon(request, seconds, expected.get(query.name)![target]));
@@ -332,7 +352,7 @@ export async function runGatewayComparison(options: {
     }
 
     const medians: GatewayComparisonResults['medians'] = {};
-    for (const query of QUERIES) {
+    for (const query of SELECTED_QUERIES) {
       medians[query.name] = Object.fromEntries(
         TARGETS.map((target) => {
           const list = runs[query.name]![target];
