@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database';
+import { databaseConfigFromEnv, type DatabaseConfig } from '@shop/database/config';
 import type { PaymentsSubgraphOptions } from '@shop/payments';
 import type { ProductsSubgraphOptions } from '@shop/products';
 // The router's settings only (@shop/router/config), not the router: a subgraph's process reads its secret with them.

@@ -4,7 +4,7 @@
  * database. SERVICES=products (for example) runs only that service.
  */
 import { DEVELOPMENT_JWT_SECRET } from '@shop/router/config';
-import { postgresDatabaseName, type DatabaseConfig } from '@shop/database';
+import { postgresDatabaseName, type DatabaseConfig } from '@shop/database/config';
 import { STREAMS } from '@shop/events';
 import { createLogger } from '@shop/observability';
 import { SUBGRAPHS } from '@shop/schema';

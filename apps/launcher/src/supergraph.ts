@@ -1,7 +1,6 @@
-import { createDatabaseHost, type DatabaseHost } from '@shop/database';
+import type { DatabaseHost } from '@shop/database';
 import { connectJetStream, createInProcessTransport, type EventTransport } from '@shop/events';
 import type { OrdersSubgraph } from '@shop/orders';
-import { DEFAULT_RETENTION } from '@shop/outbox';
 import type { startPaymentProvider } from '@shop/payment-provider';
 import type { PaymentsSubgraph } from '@shop/payments';
 import type { ProductsSubgraph } from '@shop/products';
@@ -52,7 +51,10 @@ export async function startSupergraph(
   /** Tests wrap the transport to duplicate or drop deliveries. */
   hooks: { wrapTransport?: (transport: EventTransport) => EventTransport } = {},
 ): Promise<RunningSupergraph> {
-  const database = [...config.services].some(isSubgraph) ? await createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) }) : undefined;
+  // Imported only here: a process without a subgraph (the router, the simulator) never loads Kysely or pg.
+  const database = [...config.services].some(isSubgraph)
+    ? await (await import('@shop/database')).createDatabaseHost(config.database, { logger: logger.child({ component: 'database' }) })
+    : undefined;
   const databaseHost = () => {
     if (!database) throw new Error('no database host: this process runs no subgraph');
     return database;
@@ -80,7 +82,7 @@ export async function startSupergraph(
   const messaging = {
     concurrency: config.eventConcurrency,
     ...config.tuning?.messaging,
-    retention: { ...DEFAULT_RETENTION, retainForMs: config.eventRetentionMs },
+    retention: { retainForMs: config.eventRetentionMs },
   };
 
   // Each service's code is imported when it starts, so a process loads only

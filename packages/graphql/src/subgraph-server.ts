@@ -6,7 +6,8 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { isDatabaseUnavailable } from '@shop/database';
+// The errors module alone: the router loads this package, and must not load Kysely and pg with it.
+import { isDatabaseUnavailable } from '@shop/database/errors';
 import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
 import { listen, mountProbes } from '@shop/runtime';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';

@@ -25,7 +25,8 @@ export interface MessagingOptions {
   /** Deliveries each consumer handles at once, unless its definition says otherwise (default: the transport's, 16). */
   concurrency?: number;
   /** How long published outbox rows and inbox records are kept (default 7 days, pruned hourly). */
-  retention?: Pick<RetentionOptions, 'retainForMs' | 'intervalMs'>;
+  /** How long published events and inbox records are kept, and how often they are pruned; DEFAULT_RETENTION where not given. */
+  retention?: Partial<Pick<RetentionOptions, 'retainForMs' | 'intervalMs'>>;
 }
 
 export const DEFAULT_RETENTION: Pick<RetentionOptions, 'retainForMs' | 'intervalMs'> = { retainForMs: 7 * 24 * 3_600_000, intervalMs: 3_600_000 };
@@ -73,7 +74,7 @@ export async function startMessaging(options: MessagingOptions): Promise<Messagi
     startOutboxRelay({ db: options.db, transport: options.transport, logger: relayLogger, onPublished: (rows) => published.inc(rows), ...options.relay });
   let relay: OutboxRelay | null = newRelay();
   const notifyOutbox: CommittedEvents = (events) => relay?.publishCommitted(events);
-  const retention = startRetention({ db: options.db, logger: relayLogger, ...(options.retention ?? DEFAULT_RETENTION) });
+  const retention = startRetention({ db: options.db, logger: relayLogger, ...DEFAULT_RETENTION, ...options.retention });
   const subscriptions: Subscription[] = [];
   try {
     for (const definition of options.consumers(notifyOutbox)) {

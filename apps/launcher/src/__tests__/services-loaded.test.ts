@@ -30,7 +30,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 async function modulesLoadedBy(services: string): Promise<string[]> {
   const record = join(dir, `${services}.txt`);
   const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
-    env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', ORDERS_PORT: '0', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
+    env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', ORDERS_PORT: '0', ROUTER_PORT: '0', STOREFRONT_PORT: 'off', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -55,8 +55,8 @@ describe('a process loads only the code of the services it runs', () => {
     const services = loaded.filter((path) => /^(subgraphs\/|router\/src\/(?!config\.ts|settings\.ts|cors\.ts))/.test(path));
     // Of the router, only its settings: config.ts, the types and defaults it reads (settings.ts) and the CORS origins parser.
     expect(services, 'service code loaded').toEqual([]);
-    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition|server)|@electric-sql\/pglite|@escape\.tech\/graphql-armor)\//.test(path));
-    expect(engines, 'gateway, composition or PGlite loaded').toEqual([]);
+    const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition|server)|@electric-sql\/pglite|kysely|pg|@escape\.tech\/graphql-armor)\//.test(path));
+    expect(engines, 'gateway, composition, PGlite, Kysely or pg loaded').toEqual([]);
   });
 
   it('SERVICES=orders loads the orders subgraph, and no other subgraph, no router code beyond its settings, no gateway', async () => {
@@ -66,5 +66,14 @@ describe('a process loads only the code of the services it runs', () => {
     expect(others, 'other services\' code loaded').toEqual([]);
     const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@escape\.tech\/graphql-armor)\//.test(path));
     expect(engines, 'gateway, composition or the operation limits loaded').toEqual([]);
+  });
+
+  it('SERVICES=router loads the gateway, and no subgraph, no database engine and no GraphiQL renderer until /graphiql is asked', async () => {
+    const loaded = await modulesLoadedBy('router');
+    expect(loaded).toContain('router/src/gateway.ts');
+    expect(loaded.filter((path) => path.startsWith('subgraphs/')), 'subgraph code loaded').toEqual([]);
+    // The offline GraphiQL inlines its assets: about 30 MB of strings held for as long as it is loaded.
+    const heavy = loaded.filter((path) => /node_modules\/(@graphql-yoga\/render-graphiql|@graphql-hive\/laboratory|@electric-sql\/pglite|kysely|pg|vite)\//.test(path));
+    expect(heavy, 'GraphiQL, a database engine or Vite loaded').toEqual([]);
   });
 });
