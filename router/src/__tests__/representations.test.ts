@@ -9,6 +9,13 @@ describe('each distinct entity representation once per subgraph call', () => {
     expect(unique).toEqual({ distinct: [product('a'), product('b'), product('c')], indexOf: [0, 1, 0, 2, 1] });
   });
 
+  it('tells representations apart by every field, whatever their shape', () => {
+    const withKey = { __typename: 'Product', id: 'a', sku: 'MUG' };
+    const numericId = { __typename: 'Product', id: 1 };
+    const unique = uniqueRepresentations([product('a'), withKey, numericId, { ...withKey }, product('1'), { __typename: 'Order', id: 'a' }, { ...numericId }]);
+    expect(unique).toEqual({ distinct: [product('a'), withKey, numericId, product('1'), { __typename: 'Order', id: 'a' }], indexOf: [0, 1, 2, 1, 3, 4, 2] });
+  });
+
   it('leaves alone a call with nothing to save: no representations, one, or all distinct', () => {
     expect(uniqueRepresentations(undefined)).toBeUndefined();
     expect(uniqueRepresentations([product('a')])).toBeUndefined();
