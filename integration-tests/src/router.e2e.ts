@@ -79,6 +79,14 @@ describe('errors', () => {
   });
 });
 
+describe('caching', () => {
+  it('marks query answers uncacheable (Cache-Control: no-store): no subgraph schema gives cache hints', async () => {
+    const response = await fetch(test.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 1) { totalCount } }' }) });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
 describe('pages and probes', () => {
   it('answers /health and /ready on the router and every subgraph', async () => {
     const { products, orders, payments } = test.supergraph;

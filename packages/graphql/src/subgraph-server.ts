@@ -1,6 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
@@ -69,6 +69,11 @@ export async function startSubgraphServer<Context extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       // Inline traces (ftv1) only serve Apollo Studio, which this project does not report to.
       ApolloServerPluginInlineTraceDisabled(),
+      // No subgraph schema has @cacheControl hints, so every answer is uncacheable; the plugin would still
+      // instrument every resolved field to find that out (about 9 % of the orders subgraph's CPU on
+      // orders(first: 100)). Without it a subgraph sends no Cache-Control, which the router reads as
+      // uncacheable, as before. Adding hints to a schema means removing this line.
+      ApolloServerPluginCacheControlDisabled(),
       requestTelemetryPlugin<Context>({ registry: options.metrics, logger: options.logger, logLevel: 'debug' }),
     ] satisfies ApolloServerPlugin<Context>[],
   });
