@@ -53,6 +53,8 @@ describe('connections', () => {
     const connection = toConnection([row(1), row(2), row(3)], 2);
     expect(connection.edges.map((edge) => edge.node.id)).toEqual([row(1).id, row(2).id]);
     expect(connection.pageInfo).toEqual({ hasNextPage: true, endCursor: connection.edges[1]?.cursor });
+    // Each edge's cursor is its row's position (encoded when asked for).
+    expect(connection.edges.map((edge) => decodeCursor(edge.cursor))).toEqual([row(1), row(2)].map(({ id, created_at }) => ({ id, createdAt: created_at })));
   });
 
   it('ends with no next page and a null cursor when empty', () => {
