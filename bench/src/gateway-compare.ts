@@ -100,7 +100,12 @@ interface Run {
   cpuMsPerRequest: Record<Measured, number>;
   /** Highest RSS of the gateway process (the subgraph for direct) sampled during the run, MB. */
   peakRssMb: number;
+  /** Highest RSS of each subgraph process sampled during the run, MB. */
+  subgraphPeakRssMb: Record<SubgraphMeasured, number>;
 }
+
+type SubgraphMeasured = Exclude<Measured, 'gateway'>;
+const SUBGRAPHS_MEASURED = ['products', 'orders', 'payments'] as const satisfies readonly SubgraphMeasured[];
 
 export interface GatewayComparisonResults {
   context: { connections: number; durationSeconds: number; rounds: number; loadGenerator: string; products: number; orders: number; linesPerOrder: number };
@@ -330,11 +335,17 @@ export async function runGatewayComparison(options: {
           };
           const cpu = async () => Object.fromEntries(await Promise.all(MEASURED.map(async (name) => [name, pids[name] === undefined ? 0 : ((await readProcStat(pids[name]!))?.cpuMs ?? 0)]))) as Record<Measured, number>;
           const rssPid = gatewayPid(target, query);
-          let peakRss = (await rssMb(rssPid)) ?? 0;
+          let peakRss = 0;
+          const subgraphPeakRss = { products: 0, orders: 0, payments: 0 } satisfies Record<SubgraphMeasured, number>;
+          const sampleRss = async () => {
+            peakRss = Math.max(peakRss, (await rssMb(rssPid)) ?? 0);
+            for (const name of SUBGRAPHS_MEASURED) subgraphPeakRss[name] = Math.max(subgraphPeakRss[name], (await rssMb(pids[name]!)) ?? 0);
+          };
+          await sampleRss();
           let sampling = true;
           const sampler = (async () => {
             while (sampling) {
-              peakRss = Math.max(peakRss, (await rssMb(rssPid)) ?? 0);
+              await sampleRss();
               await sleep(200);
             }
           })();
@@ -346,7 +357,7 @@ export async function runGatewayComparison(options: {
           sampling = false;
           await sampler;
           const cpuMsPerRequest = Object.fromEntries(MEASURED.map((name) => [name, (after[name] - before[name]) / result.requests])) as Record<Measured, number>;
-          runs[query.name]![target].push({ requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerRequest, peakRssMb: peakRss });
+          runs[query.name]![target].push({ requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerRequest, peakRssMb: peakRss, subgraphPeakRssMb: subgraphPeakRss });
         }
       }
     }
@@ -364,6 +375,7 @@ export async function runGatewayComparison(options: {
               p99Ms: median(list.map((run) => run.p99Ms)),
               cpuMsPerRequest: Object.fromEntries(MEASURED.map((name) => [name, median(list.map((run) => run.cpuMsPerRequest[name]))])) as Record<Measured, number>,
               peakRssMb: Math.max(...list.map((run) => run.peakRssMb)),
+              subgraphPeakRssMb: Object.fromEntries(SUBGRAPHS_MEASURED.map((name) => [name, Math.max(...list.map((run) => run.subgraphPeakRssMb[name]))])) as Record<SubgraphMeasured, number>,
             },
           ];
         }),
@@ -399,8 +411,8 @@ function comparisonTable(medians: GatewayComparisonResults['medians'], options: 
     `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, medians. ` +
       'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone.',
     '',
-    '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB | subgraphs peak RSS MB (products/orders/payments) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const [name, byTarget] of Object.entries(medians)) {
     for (const target of TARGETS) {
@@ -408,11 +420,12 @@ function comparisonTable(medians: GatewayComparisonResults['medians'], options: 
       const { gateway, products, orders, payments } = run.cpuMsPerRequest;
       lines.push(
         `| ${name} | ${target} | ${Math.round(run.requestsPerSecond)} | ${fixed(run.p50Ms)} | ${fixed(run.p99Ms)} | ${target === 'direct' ? '–' : fixed(gateway)} | ` +
-          `${fixed(products + orders + payments)} (${fixed(products)}/${fixed(orders)}/${fixed(payments)}) | ${Math.round(run.peakRssMb)} |`,
+          `${fixed(products + orders + payments)} (${fixed(products)}/${fixed(orders)}/${fixed(payments)}) | ${Math.round(run.peakRssMb)} | ` +
+          SUBGRAPHS_MEASURED.map((name) => Math.round(run.subgraphPeakRssMb[name])).join('/') + ' |',
       );
     }
     const router = byTarget.router.requestsPerSecond;
-    lines.push(`| ${name} | router ÷ hive+router-runtime, router ÷ direct | ${fixed(router / byTarget['hive+router-runtime'].requestsPerSecond)}, ${fixed(router / byTarget.direct.requestsPerSecond)} | | | | | |`);
+    lines.push(`| ${name} | router ÷ hive+router-runtime, router ÷ direct | ${fixed(router / byTarget['hive+router-runtime'].requestsPerSecond)}, ${fixed(router / byTarget.direct.requestsPerSecond)} | | | | | | |`);
   }
   return lines.join('\n');
 }
