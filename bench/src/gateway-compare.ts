@@ -69,23 +69,19 @@ const QUERIES: Query[] = [
  * The router's profile summary covers its measured runs of this query: the issue profiled `first: 10`;
  * BENCH_PROFILE_QUERY picks another by part of its name (e.g. `first: 100`).
  */
-const PROFILED_QUERY = profiledQueryFromEnv(process.env['BENCH_PROFILE_QUERY']);
+const PROFILED_QUERY = process.env['BENCH_PROFILE_QUERY'] ? queriesNamed('BENCH_PROFILE_QUERY', 'one')[0]!.name : 'orders(first: 10) → items → product, payment';
 
 /** BENCH_QUERY runs only the queries whose name contains it (e.g. `first: 100`); all four by default. */
-const SELECTED_QUERIES = selectedQueriesFromEnv(process.env['BENCH_QUERY']);
+const SELECTED_QUERIES = process.env['BENCH_QUERY'] ? queriesNamed('BENCH_QUERY', 'some') : QUERIES;
 
-function selectedQueriesFromEnv(value: string | undefined): Query[] {
-  if (!value) return QUERIES;
+/** The queries whose name contains the variable's text: exactly one, or at least one. */
+function queriesNamed(variable: string, how: 'one' | 'some'): Query[] {
+  const value = process.env[variable] ?? '';
   const matches = QUERIES.filter((query) => query.name.includes(value));
-  if (matches.length === 0) throw new Error(`BENCH_QUERY="${value}" names none of: ${QUERIES.map((query) => query.name).join('; ')}`);
+  if (how === 'one' ? matches.length !== 1 : matches.length === 0) {
+    throw new Error(`${variable}="${value}" must name ${how === 'one' ? 'one' : 'some'} of: ${QUERIES.map((query) => query.name).join('; ')}`);
+  }
   return matches;
-}
-
-function profiledQueryFromEnv(value: string | undefined): string {
-  if (!value) return 'orders(first: 10) → items → product, payment';
-  const matches = QUERIES.filter((query) => query.name.includes(value));
-  if (matches.length !== 1) throw new Error(`BENCH_PROFILE_QUERY="${value}" must name one of: ${QUERIES.map((query) => query.name).join('; ')}`);
-  return matches[0]!.name;
 }
 
 /** The processes whose CPU a run reads: the gateway under test (none for direct) and the three subgraphs. */

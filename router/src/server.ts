@@ -65,7 +65,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
   const app = express();
   app.disable('x-powered-by');
   // No ETag: Express would hash every answer (about 1.5 % of the router's time) for a header that POSTed
-  // operations never use; GET queries are cached by the Cache-Control the subgraphs' hints give.
+  // operations never use; what a GET answer may be cached for is said by its Cache-Control.
   app.set('etag', false);
   // First, so every answer (a refusal, a 503 while starting) reaches an allowed browser origin readable.
   app.use(corsMiddleware(config.corsOrigins ?? []));

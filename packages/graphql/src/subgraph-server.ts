@@ -70,9 +70,9 @@ export async function startSubgraphServer<Context extends BaseContext>(
       // Inline traces (ftv1) only serve Apollo Studio, which this project does not report to.
       ApolloServerPluginInlineTraceDisabled(),
       // No subgraph schema has @cacheControl hints, so every answer is uncacheable; the plugin would still
-      // instrument every resolved field to find that out (about 9 % of the orders subgraph's CPU on
-      // orders(first: 100)). Without it a subgraph sends no Cache-Control, which the router reads as
-      // uncacheable, as before. Adding hints to a schema means removing this line.
+      // instrument every resolved field to find that out (orders(first: 100) cost the orders subgraph
+      // 6.6-7.0 CPU ms per request with it, 4.2-4.7 without). Without it a subgraph sends no Cache-Control,
+      // which the router reads as uncacheable, as before. Adding hints to a schema means removing this line.
       ApolloServerPluginCacheControlDisabled(),
       requestTelemetryPlugin<Context>({ registry: options.metrics, logger: options.logger, logLevel: 'debug' }),
     ] satisfies ApolloServerPlugin<Context>[],

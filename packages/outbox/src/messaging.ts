@@ -24,8 +24,7 @@ export interface MessagingOptions {
   redelivery?: Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>;
   /** Deliveries each consumer handles at once, unless its definition says otherwise (default: the transport's, 16). */
   concurrency?: number;
-  /** How long published outbox rows and inbox records are kept (default 7 days, pruned hourly). */
-  /** How long published events and inbox records are kept, and how often they are pruned; DEFAULT_RETENTION where not given. */
+  /** How long published outbox rows and inbox records are kept, and how often they are pruned; DEFAULT_RETENTION (7 days, hourly) where not given. */
   retention?: Partial<Pick<RetentionOptions, 'retainForMs' | 'intervalMs'>>;
 }
 
