@@ -19,6 +19,9 @@
 FROM node:24.22.3-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The root's postinstall applies these to node_modules (patch-package):
+# @apollo/gateway's result shaping, see patches/README.md.
+COPY patches patches/
 COPY apps/launcher/package.json apps/launcher/
 COPY bench/package.json bench/
 COPY examples/package.json examples/

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, OrdersDocument, ProductsDocument } from '@shop/sdk';
-import { startTestSupergraph, type TestSupergraph } from '@shop/testing';
+import { createProducts, seedOrders, startTestSupergraph, type TestSupergraph } from '@shop/testing';
 
 let test: TestSupergraph;
 let origin: string;
@@ -84,6 +84,68 @@ describe('caching', () => {
     const response = await fetch(test.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 1) { totalCount } }' }) });
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
+  });
+});
+
+describe('answer shaping', () => {
+  // The router builds each document's operation and reads its selections once, then reuses them for
+  // every request of that document (patches/README.md): each answer must still follow its own variables.
+  const DOCUMENT = `query Shaped($withPrice: Boolean!, $skipSku: Boolean!) {
+    orders(first: 5) {
+      edges {
+        node {
+          kind: __typename
+          id
+          items {
+            quantity
+            product {
+              ...ProductParts
+              price @include(if: $withPrice) { amount }
+            }
+          }
+        }
+      }
+    }
+  }
+  fragment ProductParts on Product { __typename name code: sku @skip(if: $skipSku) }`;
+
+  async function shaped(token: string, variables: { withPrice: boolean; skipSku: boolean }): Promise<unknown> {
+    const response = await fetch(test.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: DOCUMENT, variables }),
+    });
+    const body = (await response.json()) as { data?: unknown; errors?: unknown };
+    expect(body.errors).toBeUndefined();
+    return body.data;
+  }
+
+  it('shapes each answer to the same document by its own @include and @skip variables', async () => {
+    const products = await createProducts(test.admin, 2, { name: 'Shaped mug' });
+    await seedOrders(test, { customerId: 'shaping', count: 2, products });
+    const token = await test.token('shaping', ['customer']);
+    const line = (product: (typeof products)[number], quantity: number, variables: { withPrice: boolean; skipSku: boolean }) => ({
+      quantity,
+      product: {
+        __typename: 'Product',
+        name: product.name,
+        ...(variables.skipSku ? {} : { code: product.sku }),
+        ...(variables.withPrice ? { price: { amount: product.price.amount } } : {}),
+      },
+    });
+    for (const variables of [
+      { withPrice: true, skipSku: false },
+      { withPrice: false, skipSku: true },
+      { withPrice: true, skipSku: true },
+      { withPrice: false, skipSku: false },
+    ]) {
+      const data = (await shaped(token, variables)) as { orders: { edges: { node: { kind: string; id: string; items: unknown[] } }[] } };
+      expect(data.orders.edges).toHaveLength(2);
+      for (const { node } of data.orders.edges) {
+        expect(node.kind).toBe('Order');
+        expect(node.items, JSON.stringify(variables)).toEqual([line(products[0]!, 1, variables), line(products[1]!, 2, variables)]);
+      }
+    }
   });
 });
 
