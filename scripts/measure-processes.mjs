@@ -38,8 +38,12 @@ const PORTS = { 'payment-provider': 4710, products: 4701, orders: 4702, payments
 
 // Children of this script must read dist/ or src/ by their mode, not by an inherited condition.
 const NODE_OPTIONS = (process.env.NODE_OPTIONS ?? '').replace(/--conditions=@shop\/source/g, '').trim();
+// Compiled code runs as the image runs it: with the node options of the Dockerfile's CMD (V8's heap sizing).
+const IMAGE_CMD = /^CMD (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1];
+if (!IMAGE_CMD) throw new Error('expected a CMD ["node", …, "apps/launcher/dist/main.js"] line in the Dockerfile');
+const IMAGE_NODE_OPTIONS = JSON.parse(IMAGE_CMD).slice(1, -1);
 const MODES = {
-  compiled: (file) => [`${file.replace('/src/', '/dist/').replace(/\.ts$/, '.js')}`],
+  compiled: (file) => [...IMAGE_NODE_OPTIONS, `${file.replace('/src/', '/dist/').replace(/\.ts$/, '.js')}`],
   tsx: (file) => ['--conditions=@shop/source', '--import', 'tsx', file],
 };
 

@@ -21,7 +21,7 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { chown, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,6 +54,14 @@ export const NATS_SERVER_BIN = process.env['NATS_SERVER_BIN'] ?? '/usr/sbin/nats
 export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/postgresql/15/bin';
 export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
 export const privatePostgresAvailable = existsSync(join(POSTGRES_BIN_DIR, 'initdb')) && existsSync(join(POSTGRES_BIN_DIR, 'postgres'));
+
+/** The node options of the image's command (the Dockerfile's CMD: V8's heap sizing), which compiled processes run with here too. */
+export function imageNodeOptions(): string[] {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
+  const match = /^CMD (\[.*\])$/m.exec(dockerfile);
+  if (!match) throw new Error('expected a CMD ["node", …, "apps/launcher/dist/main.js"] line in the Dockerfile');
+  return (JSON.parse(match[1]!) as string[]).slice(1, -1);
+}
 
 export interface ClusterOptions {
   /**
@@ -422,8 +430,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     // --conditions=@shop/source: the workspaces' sources, not a dist/ that a build may have left (or not).
     // BENCH_COMPILED=1 runs the build's JavaScript in production mode instead, as the image does (`npm run build` first).
+    // Compiled, each process also gets the node options of the image's command (V8's heap sizing), before BENCH_NODE_ARGS, which can override them.
     const entry = compiled ? [LAUNCHER_COMPILED] : ['--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
-    const args = [...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
+    const args = [...(compiled ? imageNodeOptions() : []), ...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
     spawnLogged(instanceName(name, replica), process.execPath, args, serviceEnv(name, replica));
   }
 

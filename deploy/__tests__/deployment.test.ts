@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
  * suite runs: paths, stages, ports, URLs, secrets, environment variables,
  * Prometheus targets and the Grafana dashboard's metrics.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -158,7 +158,8 @@ function runtimeStageEnvironment(): Environment {
   const env: Environment = {};
   for (const { keyword, args } of dockerfile.slice(start)) {
     if (keyword !== 'ENV') continue;
-    for (const [, key, value] of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=(\S*)/g)) env[key!] = value!;
+    // KEY=value or KEY="a value with spaces" (NODE_OPTIONS), each after a space or at the start.
+    for (const [, key, quoted, plain] of args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))/g)) env[key!] = quoted ?? plain!;
   }
   return env;
 }
@@ -441,8 +442,17 @@ describe('Dockerfile', () => {
     const start = dockerfile.findLastIndex((i) => i.keyword === 'FROM');
     const runtime = dockerfile.slice(start);
     expect(runtime.find((i) => i.keyword === 'USER')?.args).toBe('node');
-    expect(runtimeStageEnvironment()).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
-    expect(JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args)).toEqual(['node', 'apps/launcher/dist/main.js']);
+    const environment = runtimeStageEnvironment();
+    expect(Object.keys(environment).sort()).toEqual(['HOST', 'NODE_ENV']);
+    expect(environment).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
+    const command = JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args) as string[];
+    expect([command[0], command.at(-1)]).toEqual(['node', 'apps/launcher/dist/main.js']);
+    // Between them, only options this Node accepts (V8's heap sizing): a flag it refused would stop every container.
+    const options = command.slice(1, -1);
+    expect(options.every((option) => option.startsWith('--'))).toBe(true);
+    const check = spawnSync(process.execPath, [...options, '-e', ''], { encoding: 'utf8' });
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
   });
 
   it('HEALTHCHECK asks /ready on the port of the service named in SERVICES and fails on anything but 2xx', async () => {
