@@ -158,7 +158,7 @@ function runtimeStageEnvironment(): Environment {
   const env: Environment = {};
   for (const { keyword, args } of dockerfile.slice(start)) {
     if (keyword !== 'ENV') continue;
-    // KEY=value or KEY="a value with spaces" (NODE_OPTIONS), each after a space or at the start.
+    // KEY=value or KEY="a value with spaces", each at the start or after a space (not inside a quoted value).
     for (const [, key, quoted, plain] of args.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"]*)"|(\S*))/g)) env[key!] = quoted ?? plain!;
   }
   return env;
