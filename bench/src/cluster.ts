@@ -56,7 +56,7 @@ export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
 export const privatePostgresAvailable = existsSync(join(POSTGRES_BIN_DIR, 'initdb')) && existsSync(join(POSTGRES_BIN_DIR, 'postgres'));
 
 /** The node options of the image's command (the Dockerfile's CMD: V8's heap sizing), which compiled processes run with here too. */
-export function imageNodeOptions(): string[] {
+function imageNodeOptions(): string[] {
   const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
   const match = /^CMD (\[.*\])$/m.exec(dockerfile);
   if (!match) throw new Error('expected a CMD ["node", …, "apps/launcher/dist/main.js"] line in the Dockerfile');
@@ -230,6 +230,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(providerDataDir);
   const providerKeepsLedger = await providerSupportsDataDir();
   const compiled = process.env['BENCH_COMPILED'] === '1';
+  // Read once: every compiled process (and every restart) gets the image's command flags.
+  const imageOptions = compiled ? imageNodeOptions() : [];
   if (compiled && !existsSync(LAUNCHER_COMPILED)) throw new Error(`BENCH_COMPILED=1 needs ${LAUNCHER_COMPILED}: run npm run build first`);
 
   const replicas = options.replicas ?? 1;
@@ -432,7 +434,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     // BENCH_COMPILED=1 runs the build's JavaScript in production mode instead, as the image does (`npm run build` first).
     // Compiled, each process also gets the node options of the image's command (V8's heap sizing), before BENCH_NODE_ARGS, which can override them.
     const entry = compiled ? [LAUNCHER_COMPILED] : ['--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
-    const args = [...(compiled ? imageNodeOptions() : []), ...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
+    const args = [...imageOptions, ...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
     spawnLogged(instanceName(name, replica), process.execPath, args, serviceEnv(name, replica));
   }
 
