@@ -106,19 +106,20 @@ describe('the router’s subgraph fetcher', () => {
     expect(await read('shop_router_subgraph_requests_total', { subgraph: 'flaky', outcome: 'success' })).toBe(1);
   });
 
-  it('keeps the connection alive: calls one after the other use one socket, and headers and body go through unchanged', async () => {
+  it('keeps connections alive: six calls one after the other use at most two sockets, and headers and body go through unchanged', async () => {
     const { fetcher, close } = fetcherFor('keepalive');
     mode = 'answer';
     clientPorts.length = 0;
     const headers = { 'content-type': 'application/json', 'x-shop-subgraph-secret': 's3cret', 'x-request-id': 'req-1', 'x-shop-viewer-id': 'customer-1' };
     const body = '{"query":"{ ok }","variables":{"name":"Zoë"}}';
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 6; i += 1) {
       const response = await fetcher(url, { method: 'POST', headers, body });
       expect(await response.json()).toEqual({ data: { ok: true } });
       expect(response.headers.get('X-Extra')).toBe('one');
     }
-    expect(clientPorts).toHaveLength(3);
-    expect(new Set(clientPorts).size).toBe(1);
+    expect(clientPorts).toHaveLength(6);
+    // undici's pool opens a second connection when the next call comes before the first is marked free.
+    expect(new Set(clientPorts).size).toBeLessThanOrEqual(2);
     expect(lastRequest?.body).toBe(body);
     expect(lastRequest?.headers).toMatchObject({ 'x-shop-subgraph-secret': 's3cret', 'x-request-id': 'req-1', 'x-shop-viewer-id': 'customer-1', 'content-length': String(Buffer.byteLength(body)) });
     close();
@@ -128,14 +129,17 @@ describe('the router’s subgraph fetcher', () => {
     const { fetcher, read, close } = fetcherFor('idle-close');
     mode = 'drop-reused';
     clientPorts.length = 0;
-    for (let i = 0; i < 3; i += 1) {
+    for (let i = 0; i < 6; i += 1) {
       const response = await fetcher(url, post);
       expect(await response.json()).toEqual({ data: { ok: true } });
     }
-    // Calls 2 and 3 each met a dropped connection first, then went through on a new one.
-    expect(clientPorts).toHaveLength(5);
-    expect(new Set(clientPorts).size).toBe(3);
-    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'idle-close', outcome: 'success' })).toBe(3);
+    // The calls that took a kept-alive connection met it dropped, then went through on a new one:
+    // the subgraph saw a request per call plus one per drop, and each connection answered once.
+    const dropped = clientPorts.length - 6;
+    expect(dropped).toBeGreaterThanOrEqual(2);
+    expect(new Set(clientPorts).size).toBe(6);
+    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'idle-close', outcome: 'success' })).toBe(6);
+    expect(await read('shop_router_subgraph_requests_total', { subgraph: 'idle-close', outcome: 'error' })).toBe(0);
     close();
     mode = 'answer';
   });
