@@ -108,6 +108,8 @@ export interface GatewayComparisonResults {
   /** Per query and target, one run per round. */
   runs: Record<string, Record<GatewayTarget, Run[]>>;
   medians: Record<string, Record<GatewayTarget, Run>>;
+  /** Peak RSS of each process under this router's load alone, MB (see measureRouterLoadMemory). */
+  routerLoadPeakRssMb: Record<'router' | SubgraphMeasured, number>;
   routerProfile?: string;
 }
 
@@ -388,10 +390,15 @@ export async function runGatewayComparison(options: {
       routerProfile = summariseCpuProfile(JSON.parse(await readFile(join(profileDir, files[0]!), 'utf8')), REPO_ROOT, profiled);
       console.log(`Router CPU profile under the ${PROFILED_QUERY} load (its measured runs), self time:\n\n${routerProfile}\n`);
     }
+    const routerLoadPeakRssMb = await measureRouterLoadMemory(cluster, (query, seconds) => {
+      const request = requestFor(cluster, 'router', query, gateways, adminToken);
+      return WRK ? loadWithWrk(request, seconds, workDir) : loadWithAutocannon(request, seconds, expected.get(query.name)!.router);
+    }, options.durationSeconds);
     return {
       context: { connections: CONNECTIONS, durationSeconds: options.durationSeconds, rounds: options.rounds, loadGenerator, products: PRODUCT_COUNT, orders: ORDER_COUNT, linesPerOrder: LINES_PER_ORDER },
       runs,
       medians,
+      routerLoadPeakRssMb,
       ...(routerProfile !== undefined ? { routerProfile } : {}),
     };
   } finally {
@@ -401,11 +408,50 @@ export async function runGatewayComparison(options: {
   }
 }
 
+/**
+ * Memory under this router's load alone. In the interleaved rounds a subgraph's RSS is the highest any
+ * gateway drove it to (V8 keeps the heap it grew, and Hive Gateway without router-runtime holds answers
+ * longer), so its column there is not what it needs behind this router. Here the three subgraphs and the
+ * router are restarted, then each selected query runs through the router only (warm-up, then `seconds`),
+ * with every process's RSS sampled every 200 ms; the peaks are printed and returned.
+ */
+async function measureRouterLoadMemory(cluster: Cluster, load: (query: Query, seconds: number) => Promise<Load>, seconds: number): Promise<Record<'router' | SubgraphMeasured, number>> {
+  const names = ['router', ...SUBGRAPHS_MEASURED] as const;
+  for (const name of [...SUBGRAPHS_MEASURED, 'router'] as const) {
+    if (cluster.pid(name) !== undefined) await cluster.kill(name, 'SIGTERM');
+    await cluster.restart(name);
+  }
+  const peak = { router: 0, products: 0, orders: 0, payments: 0 };
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const name of names) peak[name] = Math.max(peak[name], (await rssMb(cluster.pid(name)!)) ?? 0);
+      await sleep(200);
+    }
+  })();
+  try {
+    for (const query of SELECTED_QUERIES) {
+      console.error(`memory under the router's load alone: ${query.name}…`);
+      await load(query, WARMUP_SECONDS + seconds);
+    }
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  console.log(
+    `Peak RSS under this router's load alone (router and subgraphs restarted, then ${SELECTED_QUERIES.length} queries through the router, ` +
+      `${WARMUP_SECONDS + seconds} s each, ${CONNECTIONS} connections): router ${Math.round(peak.router)} MB; ` +
+      `products/orders/payments ${SUBGRAPHS_MEASURED.map((name) => Math.round(peak[name])).join('/')} MB\n`,
+  );
+  return peak;
+}
+
 function comparisonTable(medians: GatewayComparisonResults['medians'], options: { durationSeconds: number; rounds: number }): string {
   const fixed = (value: number, digits = 2) => value.toFixed(digits);
   const lines = [
     `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, medians. ` +
-      'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone.',
+      'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone. ' +
+      "Subgraphs' peak RSS here includes what every gateway's load grew them to; their peak behind this router alone follows the table.",
     '',
     '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB | subgraphs peak RSS MB (products/orders/payments) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
