@@ -258,8 +258,8 @@ function createTransport(timeoutMs: number) {
             },
           },
         );
-        // A retry's own connection closes once its one call has ended.
-        if (isRetry) void dispatcher.close();
+        // A retry's own connection closes once its one call has ended (the call's outcome is reported above).
+        if (isRetry) dispatcher.close().catch(() => undefined);
       };
       start(false);
       if (signal?.aborted) onAbort();
