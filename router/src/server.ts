@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
+import { request } from 'undici';
 import type { EventTransport } from '@shop/events';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
 import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
@@ -133,8 +134,14 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
       if (refusals.length > 0) throw new Error(refusals.join('; '));
       await Promise.all(
         origins.map(async (origin) => {
-          const response = await fetch(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
-          if (!response.ok) throw new Error(`${origin} is not ready (HTTP ${response.status})`);
+          // undici's request, as the subgraph calls use: the global fetch would load Node's own copy of undici
+          // and web streams (about 4 MB in a bare process) for this one probe, and its error says only
+          // "fetch failed" where this one says why (connection refused, timeout).
+          const response = await request(`${origin}/ready`, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) }).catch((error: Error) => {
+            throw new Error(`${origin} is not ready (${error.message})`);
+          });
+          await response.body.dump();
+          if (response.statusCode < 200 || response.statusCode > 299) throw new Error(`${origin} is not ready (HTTP ${response.statusCode})`);
         }),
       );
     },
