@@ -332,30 +332,17 @@ export async function runGatewayComparison(options: {
             payments: cluster.pid('payments'),
           };
           const cpu = async () => Object.fromEntries(await Promise.all(MEASURED.map(async (name) => [name, pids[name] === undefined ? 0 : ((await readProcStat(pids[name]!))?.cpuMs ?? 0)]))) as Record<Measured, number>;
-          const rssPid = gatewayPid(target, query);
-          let peakRss = 0;
-          const subgraphPeakRss = { products: 0, orders: 0, payments: 0 } satisfies Record<SubgraphMeasured, number>;
-          const sampleRss = async () => {
-            peakRss = Math.max(peakRss, (await rssMb(rssPid)) ?? 0);
-            for (const name of SUBGRAPHS_MEASURED) subgraphPeakRss[name] = Math.max(subgraphPeakRss[name], (await rssMb(pids[name]!)) ?? 0);
-          };
-          await sampleRss();
-          let sampling = true;
-          const sampler = (async () => {
-            while (sampling) {
-              await sampleRss();
-              await sleep(200);
-            }
-          })();
-          const before = await cpu();
-          const fromUs = nowUs();
-          const result = await load(options.durationSeconds);
-          if (target === 'router' && query.name === PROFILED_QUERY) profiled.push({ fromUs, toUs: nowUs() });
-          const after = await cpu();
-          sampling = false;
-          await sampler;
+          const rssPids = { gateway: gatewayPid(target, query), products: pids.products!, orders: pids.orders!, payments: pids.payments! };
+          const { result: [result, before, after], peakMb } = await peakRssWhile(rssPids, async () => {
+            const cpuBefore = await cpu();
+            const fromUs = nowUs();
+            const loaded = await load(options.durationSeconds);
+            if (target === 'router' && query.name === PROFILED_QUERY) profiled.push({ fromUs, toUs: nowUs() });
+            return [loaded, cpuBefore, await cpu()] as const;
+          });
           const cpuMsPerRequest = Object.fromEntries(MEASURED.map((name) => [name, (after[name] - before[name]) / result.requests])) as Record<Measured, number>;
-          runs[query.name]![target].push({ requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerRequest, peakRssMb: peakRss, subgraphPeakRssMb: subgraphPeakRss });
+          const { gateway: peakRssMb, ...subgraphPeakRssMb } = peakMb;
+          runs[query.name]![target].push({ requestsPerSecond: result.requestsPerSecond, p50Ms: result.p50Ms, p99Ms: result.p99Ms, cpuMsPerRequest, peakRssMb, subgraphPeakRssMb });
         }
       }
     }
@@ -416,34 +403,42 @@ export async function runGatewayComparison(options: {
  * with every process's RSS sampled every 200 ms; the peaks are printed and returned.
  */
 async function measureRouterLoadMemory(cluster: Cluster, load: (query: Query, seconds: number) => Promise<Load>, seconds: number): Promise<Record<'router' | SubgraphMeasured, number>> {
-  const names = ['router', ...SUBGRAPHS_MEASURED] as const;
   for (const name of [...SUBGRAPHS_MEASURED, 'router'] as const) {
     if (cluster.pid(name) !== undefined) await cluster.kill(name, 'SIGTERM');
     await cluster.restart(name);
   }
-  const peak = { router: 0, products: 0, orders: 0, payments: 0 };
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      for (const name of names) peak[name] = Math.max(peak[name], (await rssMb(cluster.pid(name)!)) ?? 0);
-      await sleep(200);
-    }
-  })();
-  try {
+  const pids = { router: cluster.pid('router')!, products: cluster.pid('products')!, orders: cluster.pid('orders')!, payments: cluster.pid('payments')! };
+  const { peakMb: peak } = await peakRssWhile(pids, async () => {
     for (const query of SELECTED_QUERIES) {
       console.error(`memory under the router's load alone: ${query.name}…`);
       await load(query, WARMUP_SECONDS + seconds);
     }
-  } finally {
-    sampling = false;
-    await sampler;
-  }
+  });
   console.log(
-    `Peak RSS under this router's load alone (router and subgraphs restarted, then ${SELECTED_QUERIES.length} queries through the router, ` +
+    `Peak RSS under this router's load alone (router and subgraphs restarted, then ${SELECTED_QUERIES.length === 1 ? 'the query' : `${SELECTED_QUERIES.length} queries`} through the router, ` +
       `${WARMUP_SECONDS + seconds} s each, ${CONNECTIONS} connections): router ${Math.round(peak.router)} MB; ` +
       `products/orders/payments ${SUBGRAPHS_MEASURED.map((name) => Math.round(peak[name])).join('/')} MB\n`,
   );
   return peak;
+}
+
+/** Runs `work` while sampling each process's RSS every 200 ms (from the start); its result and each process's peak, MB. */
+async function peakRssWhile<Name extends string, T>(pids: Record<Name, number>, work: () => Promise<T>): Promise<{ result: T; peakMb: Record<Name, number> }> {
+  const names = Object.keys(pids) as Name[];
+  const peakMb = Object.fromEntries(names.map((name) => [name, 0])) as Record<Name, number>;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      for (const name of names) peakMb[name] = Math.max(peakMb[name], (await rssMb(pids[name])) ?? 0);
+      await sleep(200);
+    }
+  })();
+  try {
+    return { result: await work(), peakMb };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
 }
 
 function comparisonTable(medians: GatewayComparisonResults['medians'], options: { durationSeconds: number; rounds: number }): string {

@@ -278,6 +278,7 @@ function createTransport(timeoutMs: number) {
 /** Errors of a connection closed under a call: undici's "other side closed", a reset, a broken pipe. */
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
+/** A header's value as fetch's `Headers` gives it: repeated values joined by ", ". */
 const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
 /** The router asks for no compression; a proxy in between might still compress. */
@@ -363,8 +364,8 @@ class SubgraphHeaders implements FetcherHeaders {
   constructor(raw: IncomingHttpHeaders) {
     this.#values = new Map();
     for (const name in raw) {
-      const value = raw[name];
-      if (value !== undefined) this.#values.set(name, Array.isArray(value) ? value.join(', ') : value);
+      const joined = headerValue(raw[name]);
+      if (joined !== undefined) this.#values.set(name, joined);
     }
   }
 
