@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { isBrokenCircuitError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
 import { REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
@@ -46,7 +46,7 @@ interface SubgraphDataSourceOptions {
 }
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<RouterContext>;
-type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
+type GatewayResponse = Awaited<ReturnType<GraphQLDataSource<RouterContext>['process']>>;
 
 /**
  * Calls one subgraph for the router: authenticates with the subgraph's
@@ -55,24 +55,24 @@ type GatewayResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
  * (./representations.ts), and turns a subgraph that cannot answer into a
  * clean SUBGRAPH_UNAVAILABLE error, so the rest of the query still answers.
  *
- * `process` is RemoteGraphQLDataSource's (@apollo/gateway 2.14) without what
- * it costs per call and the router does not use: a node-fetch `Headers` and
- * `Request`, a fetch-shaped `Response` and `Object.fromEntries` of the headers.
- * It keeps what it does: the POST of `{ query, variables, operationName,
- * extensions }`, the headers the gateway adds (a trace's), the answer's JSON
- * parsed once, a non-2xx answer as `<status>: <statusText>` with
- * `extensions.response`, and the answer's Cache-Control restricting the
- * request's cache policy. No APQ (the router never turns it on).
+ * It does what @apollo/gateway's RemoteGraphQLDataSource (2.14) does, without
+ * what that costs per call and the router does not use: a node-fetch `Headers`
+ * and `Request`, a fetch-shaped `Response` and `Object.fromEntries` of the
+ * headers, and a make-fetch-happen client made with each data source. It keeps
+ * the POST of `{ query, variables, operationName, extensions }`, the headers
+ * the gateway adds (a trace's), the answer's JSON parsed once, a non-2xx answer
+ * as `<status>: <statusText>` with `extensions.response`, and the answer's
+ * Cache-Control restricting the request's cache policy. No APQ (the router
+ * never turns it on).
  */
-class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
+class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   readonly #options: SubgraphDataSourceOptions;
 
   constructor(options: SubgraphDataSourceOptions) {
-    super({ url: options.url });
     this.#options = options;
   }
 
-  override async process(options: ProcessOptions): Promise<GatewayResponse> {
+  async process(options: ProcessOptions): Promise<GatewayResponse> {
     const { request, context } = options;
     const { fetches, subgraph, secret, url, send } = this.#options;
     fetches.increment(subgraph);
@@ -102,7 +102,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     return unique ? expandEntities(answer, unique) : answer;
   }
 
-  override didEncounterError(error: Error): never {
+  private didEncounterError(error: Error): never {
     // A 4xx answer keeps the gateway's own error (masked for clients outside development).
     if (error instanceof GraphQLError && (error.extensions['response'] as { status?: number } | undefined)?.status !== undefined) throw error;
     const { subgraph } = this.#options;

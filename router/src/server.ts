@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { GraphQLSchema } from 'graphql';
@@ -100,6 +100,9 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
       ...limits.plugins,
       subscriptionsNeedAStream,
       ApolloServerPluginDrainHttpServer({ httpServer: listening.httpServer }),
+      // Inline traces (ftv1) are a subgraph's answer to a gateway: Apollo Server would load the
+      // plugin and its protobuf code only to find the router's schema is not a subgraph's.
+      ApolloServerPluginInlineTraceDisabled(),
       config.production
         ? ApolloServerPluginLandingPageDisabled()
         : sandboxLandingPage(GRAPHIQL_PATH),

@@ -23,13 +23,24 @@ export async function resolve(specifier, context, next) {
 `,
   );
   await writeFile(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  // The resolve hook does not see what CommonJS packages require() of each other (@apollo/gateway's own
+  // dependencies): those are written down from require's cache as the process exits.
+  await writeFile(
+    join(dir, 'record-required.cjs'),
+    `process.once('exit', () => {
+  const { pathToFileURL } = require('node:url');
+  const urls = Object.keys(require.cache).map((path) => pathToFileURL(path).href);
+  require('node:fs').appendFileSync(process.env.RECORD_MODULES_TO, urls.join('\\n') + '\\n');
+});
+`,
+  );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 /** Starts `npm start` with SERVICES set, waits for its banner, stops it; the workspace files it loaded, relative to the repository. */
 async function modulesLoadedBy(services: string): Promise<string[]> {
   const record = join(dir, `${services}.txt`);
-  const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
+  const child = spawn(process.execPath, ['--conditions=@shop/source', '--require', join(dir, 'record-required.cjs'), '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
     env: { ...process.env, SERVICES: services, PAYMENT_PROVIDER_PORT: '0', ORDERS_PORT: '0', ROUTER_PORT: '0', STOREFRONT_PORT: 'off', DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NATS_URL: '', LOG_LEVEL: 'silent', RECORD_MODULES_TO: record },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -68,12 +79,19 @@ describe('a process loads only the code of the services it runs', () => {
     expect(engines, 'gateway, composition or the operation limits loaded').toEqual([]);
   });
 
-  it('SERVICES=router loads the gateway, and no subgraph, no database engine and no GraphiQL renderer until /graphiql is asked', async () => {
+  it('SERVICES=router loads the gateway, and no subgraph, no database engine, no GraphiQL renderer until /graphiql is asked, and none of the gateway\'s telemetry', async () => {
     const loaded = await modulesLoadedBy('router');
     expect(loaded).toContain('router/src/gateway.ts');
     expect(loaded.filter((path) => path.startsWith('subgraphs/')), 'subgraph code loaded').toEqual([]);
     // The offline GraphiQL inlines its assets: about 30 MB of strings held for as long as it is loaded.
     const heavy = loaded.filter((path) => /node_modules\/(@graphql-yoga\/render-graphiql|@graphql-hive\/laboratory|@electric-sql\/pglite|kysely|pg|vite)\//.test(path));
     expect(heavy, 'GraphiQL, a database engine or Vite loaded').toEqual([]);
+    // What @apollo/gateway requires for what the router never does (patches/README.md): Apollo's usage
+    // telemetry (the OpenTelemetry SDK, cloud detectors, OTLP exporter), its default HTTP clients, ftv1 traces.
+    expect(loaded, 'the gateway itself').toContainEqual(expect.stringMatching(/node_modules\/@apollo\/gateway\/dist\/executeQueryPlan\.js$/));
+    const unused = loaded.filter((path) =>
+      /node_modules\/(@opentelemetry\/(sdk-metrics|resources|exporter-metrics-otlp-http|resource-detector-[a-z-]+)|make-fetch-happen|node-fetch|@apollo\/usage-reporting-protobuf)\//.test(path),
+    );
+    expect(unused, "modules of the gateway's telemetry, default fetchers or traces loaded").toEqual([]);
   });
 });
