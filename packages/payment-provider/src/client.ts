@@ -24,10 +24,13 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import http from 'node:http';
 import https from 'node:https';
 import { z } from 'zod';
 import { Counter, Gauge, trackBreakerState, type Logger, type Registry } from '@shop/observability';
+
+// node:http through getBuiltinModule, as in @shop/runtime's listen(): an ES module import of it loads
+// Node's own copy of undici on Node 24 (about 13 MB per process).
+const http = process.getBuiltinModule('node:http');
 
 export interface PaymentProviderClientOptions {
   /** Origin of the provider, e.g. http://127.0.0.1:4010 */
@@ -216,7 +219,8 @@ export function createPaymentProviderClient(options: PaymentProviderClientOption
 
   const secure = baseUrl.startsWith('https:');
   // Kept-alive connections to the provider; idle ones never keep the process alive.
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  // node:http through getBuiltinModule, as in @shop/runtime's listen(): an import of it would load Node's own undici.
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true, maxSockets: 64 });
 
   breakerPolicy.onBreak(() => logger.warn({ halfOpenAfterMs }, 'payment provider circuit breaker opened'));
   breakerPolicy.onHalfOpen(() => logger.info('payment provider circuit breaker half-open: sending a test call'));

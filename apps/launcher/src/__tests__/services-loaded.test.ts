@@ -24,20 +24,26 @@ export async function resolve(specifier, context, next) {
   );
   await writeFile(join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
   // The resolve hook does not see what CommonJS packages require() of each other (@apollo/gateway's own
-  // dependencies): those are written down from require's cache as the process exits.
+  // dependencies), nor Node's internal modules: those are written down from require's cache and
+  // process.moduleLoadList ("NativeModule internal/deps/undici/undici" as node:internal/deps/undici/undici)
+  // as the process exits.
   await writeFile(
     join(dir, 'record-required.cjs'),
     `process.once('exit', () => {
   const { pathToFileURL } = require('node:url');
   const urls = Object.keys(require.cache).map((path) => pathToFileURL(path).href);
-  require('node:fs').appendFileSync(process.env.RECORD_MODULES_TO, urls.join('\\n') + '\\n');
+  const builtins = process.moduleLoadList.filter((entry) => entry.startsWith('NativeModule ')).map((entry) => 'node:' + entry.slice('NativeModule '.length));
+  require('node:fs').appendFileSync(process.env.RECORD_MODULES_TO, [...urls, ...builtins].join('\\n') + '\\n');
 });
 `,
   );
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** Starts `npm start` with SERVICES set, waits for its banner, stops it; the workspace files it loaded, relative to the repository. */
+/**
+ * Starts `npm start` with SERVICES set, waits for its banner, stops it; the workspace files it loaded,
+ * relative to the repository, and Node's own modules it loaded (`node:internal/…`).
+ */
 async function modulesLoadedBy(services: string): Promise<string[]> {
   const record = join(dir, `${services}.txt`);
   const child = spawn(process.execPath, ['--conditions=@shop/source', '--require', join(dir, 'record-required.cjs'), '--import', join(dir, 'record.mjs'), '--import', 'tsx', MAIN], {
@@ -55,8 +61,9 @@ async function modulesLoadedBy(services: string): Promise<string[]> {
   }
   child.kill('SIGTERM');
   await exited;
-  const urls = (await readFile(record, 'utf8')).split('\n').filter((url) => url.startsWith('file:'));
-  return [...new Set(urls.map((url) => fileURLToPath(url)).filter((path) => path.startsWith(ROOT)).map((path) => path.slice(ROOT.length)))];
+  const lines = (await readFile(record, 'utf8')).split('\n');
+  const files = lines.filter((url) => url.startsWith('file:')).map((url) => fileURLToPath(url)).filter((path) => path.startsWith(ROOT)).map((path) => path.slice(ROOT.length));
+  return [...new Set([...files, ...lines.filter((line) => line.startsWith('node:'))])];
 }
 
 describe('a process loads only the code of the services it runs', () => {
@@ -77,6 +84,9 @@ describe('a process loads only the code of the services it runs', () => {
     expect(others, 'other services\' code loaded').toEqual([]);
     const engines = loaded.filter((path) => /node_modules\/(@apollo\/(gateway|composition)|@escape\.tech\/graphql-armor)\//.test(path));
     expect(engines, 'gateway, composition or the operation limits loaded').toEqual([]);
+    // An ES module import of node:http on Node 24 reads its lazy WebSocket export, which loads Node's own
+    // undici (about 13 MB); @shop/runtime and the provider's client take node:http through getBuiltinModule.
+    expect(loaded, "Node's own undici loaded").not.toContain('node:internal/deps/undici/undici');
   });
 
   it('SERVICES=router loads the gateway, and no subgraph, no database engine, no GraphiQL renderer until /graphiql is asked, and none of the gateway\'s telemetry', async () => {
