@@ -6,9 +6,11 @@ import { describe, expect, it } from 'vitest';
 /**
  * graphql-js is patched (patches/graphql+16.15.0.patch): the objects of an
  * execution result are made by a constructor whose prototype is
- * `Object.create(null)`, so V8 keeps them in fast mode. These tests pin what
- * must not change (the objects inherit nothing, whatever the aliases, in every
- * execution path) and check that the patch is applied.
+ * `Object.create(null)`, so V8 keeps them in fast mode, and a field without
+ * arguments gets its empty arguments object directly. These tests pin what must
+ * not change (the objects inherit nothing, whatever the aliases, in every
+ * execution path; each resolver gets its own plain arguments object, as
+ * declared) and check that the patch is applied.
  */
 const schema = buildSchema(`
   type Query { name: String, item: Item, items: [Item!]!, later: Item }
@@ -54,6 +56,26 @@ describe('graphql-js execution results (patched)', () => {
       expect('toString' in object && !Object.hasOwn(object, 'toString')).toBe(false);
       expect(Object.prototype.isPrototypeOf.call(Object.prototype, object)).toBe(false);
     }
+  });
+
+  it('give each resolver its own plain arguments object: empty for a field without any, declared defaults and given values otherwise', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const withArguments = buildSchema('type Query { plain: Int, again: Int, page(first: Int = 2, after: String): [Int!]! }');
+    const record = (args: Record<string, unknown>) => {
+      seen.push(args);
+      args['scribbled'] = true; // a resolver may write to its arguments: the next field must not see it
+      return 1;
+    };
+    const result = await graphql({
+      schema: withArguments,
+      source: '{ plain again page first: page(first: 1, after: "x") }',
+      rootValue: { plain: record, again: record, page: (args: Record<string, unknown>) => (seen.push({ ...args }), [1]) },
+    });
+    expect(result.errors).toBeUndefined();
+    expect(seen.map((args) => JSON.stringify(args))).toEqual(['{"scribbled":true}', '{"scribbled":true}', '{"first":2}', '{"first":1,"after":"x"}']);
+    expect(seen[0]).not.toBe(seen[1]);
+    // Plain objects, as graphql-js 16 makes them (`{ ...coercedValues }`): resolvers may call their methods.
+    for (const args of seen.slice(0, 2)) expect(Object.getPrototypeOf(args)).toBe(Object.prototype);
   });
 
   it('are in V8 fast mode (the patch is applied)', () => {
