@@ -53,3 +53,78 @@ describe('answer shaping (patched @apollo/gateway)', () => {
     expect(JSON.stringify(data)).toBe('{"constructor":"c","toString":1,"__proto__":true,"id":"x"}');
   });
 });
+
+/**
+ * Nulls, lists, fragments and errors: what the unpatched result shaping
+ * answers for each case (checked against @apollo/gateway 2.14.4 unpatched),
+ * pinned so the patched functions answer the same.
+ */
+describe('answer shaping of nulls, lists, fragments and errors (patched @apollo/gateway)', () => {
+  const nested: Schema = buildSchema(`
+    type Query { orders: [Order!], order: Order, required: Order!, things: [Thing], lists: [[Int!]] }
+    type Order { id: ID!, note: String, lines: [Line!]! }
+    type Line { quantity: Int! }
+    interface Thing { id: ID! }
+    type Book implements Thing { id: ID!, title: String }
+    type Pen implements Thing { id: ID!, colour: String }
+  `);
+  function shapeNested(query: string, input: Record<string, unknown>) {
+    const operation = operationFromDocument(nested, parse(query), { validate: false });
+    const { data, errors } = computeResponse({ operation, variables: {}, input, introspectionHandling: () => null });
+    return JSON.parse(JSON.stringify({ data, errors: errors.map((error) => ({ message: error.message, path: error.path, code: error.extensions['code'] })) })) as unknown;
+  }
+  const invalid = (message: string, path: (string | number)[]) => ({ message, path, code: 'INVALID_GRAPHQL' });
+
+  it.each([
+    {
+      name: 'a null for a non-null field nulls its nullable parent, with one error',
+      query: '{ order { id note } }',
+      input: { order: { id: null, note: 'n' } },
+      expected: { data: { order: null }, errors: [invalid('Cannot return null for non-nullable field Order.id.', ['order', 'id'])] },
+    },
+    {
+      name: 'a null element of a list of non-null objects nulls the list',
+      query: '{ orders { id } }',
+      input: { orders: [{ id: '1' }, null] },
+      expected: { data: { orders: null }, errors: [invalid('Cannot return null for non-nullable array element of type Order at index 1.', ['orders', 1])] },
+    },
+    {
+      name: 'a null for a non-null root field nulls the data',
+      query: '{ required { id } }',
+      input: { required: null },
+      expected: { data: null, errors: [invalid('Cannot return null for non-nullable field Query.required.', ['required'])] },
+    },
+    {
+      name: 'an unknown __typename nulls its object',
+      query: '{ order { id } }',
+      input: { order: { __typename: 'Nope', id: '1' } },
+      expected: { data: { order: null }, errors: [invalid('Invalid __typename found for object at field Query.order.', ['order'])] },
+    },
+    {
+      name: 'fragments on an interface follow each object\'s __typename, aliased __typename included',
+      query: '{ things { id ... on Book { title } kind: __typename } }',
+      input: { things: [{ __typename: 'Book', id: 'b', title: 'T' }, null, { __typename: 'Pen', id: 'p', colour: 'red' }] },
+      expected: { data: { things: [{ id: 'b', title: 'T', kind: 'Book' }, null, { id: 'p', kind: 'Pen' }] }, errors: [] },
+    },
+    {
+      name: 'an invalid leaf deep in a list bubbles up to the nearest nullable field, with its own error only',
+      query: '{ order { id lines { quantity } } }',
+      input: { order: { id: '1', lines: [{ quantity: 1 }, { quantity: 'x' }] } },
+      expected: { data: { order: null }, errors: [invalid('Invalid value found for field Line.quantity.', ['order', 'lines', 1, 'quantity'])] },
+    },
+    {
+      name: 'lists of lists: a null inner element nulls its inner list only',
+      query: '{ lists }',
+      input: { lists: [[1, 2], null, [3, null]] },
+      expected: { data: { lists: [[1, 2], null, null] }, errors: [invalid('Cannot return null for non-nullable array element of type Int at index 1.', ['lists', 2, 1])] },
+    },
+    {
+      name: 'a field selected twice (directly and in a fragment) is shaped once, in selection order',
+      query: '{ order { id ... on Order { id lines { quantity } } lines { quantity } note } }',
+      input: { order: { id: '1', lines: [{ quantity: 2 }], note: null } },
+      expected: { data: { order: { id: '1', lines: [{ quantity: 2 }], note: null } }, errors: [] },
+    },
+  ])('$name', ({ query, input, expected }) => {
+    expect(shapeNested(query, input)).toEqual(expected);
+  });
+});
