@@ -29,7 +29,7 @@ export function uniqueRepresentations(representations: unknown): UniqueRepresent
   const indexOf = new Array<number>(representations.length);
   for (let index = 0; index < representations.length; index += 1) {
     const representation: unknown = representations[index];
-    const ids = typenameAndId(representation, byTypenameAndId);
+    const ids = seenIdsOfTypename(representation, byTypenameAndId);
     const key = ids ? (representation as { id: string }).id : JSON.stringify(representation);
     const seen = ids ?? byJson;
     let at = seen.get(key);
@@ -44,7 +44,7 @@ export function uniqueRepresentations(representations: unknown): UniqueRepresent
 }
 
 /** For a `{ __typename, id }` representation with string values: the ids seen of its typename. */
-function typenameAndId(representation: unknown, byTypenameAndId: Map<string, Map<string, number>>): Map<string, number> | undefined {
+function seenIdsOfTypename(representation: unknown, byTypenameAndId: Map<string, Map<string, number>>): Map<string, number> | undefined {
   if (representation === null || typeof representation !== 'object') return undefined;
   const { __typename: typename, id } = representation as { __typename?: unknown; id?: unknown };
   if (typeof typename !== 'string' || typeof id !== 'string') return undefined;

@@ -219,8 +219,7 @@ export function createPaymentProviderClient(options: PaymentProviderClientOption
 
   const secure = baseUrl.startsWith('https:');
   // Kept-alive connections to the provider; idle ones never keep the process alive.
-  // node:http through getBuiltinModule, as in @shop/runtime's listen(): an import of it would load Node's own undici.
-  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new (process.getBuiltinModule('node:http').Agent)({ keepAlive: true, maxSockets: 64 });
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 64 }) : new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   breakerPolicy.onBreak(() => logger.warn({ halfOpenAfterMs }, 'payment provider circuit breaker opened'));
   breakerPolicy.onHalfOpen(() => logger.info('payment provider circuit breaker half-open: sending a test call'));
