@@ -16,18 +16,20 @@ import { SUPERGRAPH_PATH } from '@shop/schema';
 import { describe, expect, it } from 'vitest';
 
 describe('gateway dependencies loaded on first use (patched @apollo/gateway)', () => {
-  it('a data source made without a fetcher gets make-fetch-happen, and Apollo telemetry its OpenTelemetry meter provider', () => {
+  it('a data source or an Uplink manager made without a fetcher gets make-fetch-happen, and Apollo telemetry its OpenTelemetry meter provider', () => {
     // A fresh process: what this one has loaded says nothing about when the gateway loads it.
     const script = `
       const loaded = (name) => Object.keys(require.cache).some((path) => path.includes('/node_modules/' + name + '/'));
-      const { RemoteGraphQLDataSource } = require('@apollo/gateway');
+      const { RemoteGraphQLDataSource, UplinkSupergraphManager } = require('@apollo/gateway');
       const before = { fetcher: loaded('make-fetch-happen'), telemetry: loaded('@opentelemetry/sdk-metrics') };
       const source = new RemoteGraphQLDataSource({ url: 'http://127.0.0.1:9/graphql' });
+      // Made, not started: no call to Apollo's Uplink.
+      const uplink = new UplinkSupergraphManager({ apiKey: 'service:test:key', graphRef: 'test@current' });
       const { createDataCollectionMeterProvider } = require('@apollo/gateway/dist/utilities/opentelemetry.js');
       const exporter = { export: (metrics, done) => done({ code: 0 }), forceFlush: async () => {}, shutdown: async () => {} };
       const provider = createDataCollectionMeterProvider(exporter);
       const after = { fetcher: loaded('make-fetch-happen'), telemetry: loaded('@opentelemetry/sdk-metrics') };
-      console.log(JSON.stringify({ before, after, fetcher: typeof source.fetcher, meter: typeof provider.getMeter('test').createObservableGauge }));
+      console.log(JSON.stringify({ before, after, fetcher: typeof source.fetcher, uplinkFetcher: typeof uplink.fetcher, meter: typeof provider.getMeter('test').createObservableGauge }));
       // The cloud detectors' probes of metadata endpoints stay unanswered here: no need to wait for them.
       process.exit(0);
     `;
@@ -36,6 +38,7 @@ describe('gateway dependencies loaded on first use (patched @apollo/gateway)', (
       before: { fetcher: false, telemetry: false },
       after: { fetcher: true, telemetry: true },
       fetcher: 'function',
+      uplinkFetcher: 'function',
       meter: 'function',
     });
   });
