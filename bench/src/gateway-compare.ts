@@ -71,6 +71,13 @@ const QUERIES: Query[] = [
  */
 const PROFILED_QUERY = process.env['BENCH_PROFILE_QUERY'] ? queriesNamed('BENCH_PROFILE_QUERY', 'one')[0]!.name : 'orders(first: 10) → items → product, payment';
 
+/**
+ * BENCH_SHARE_IN_FLIGHT=1: identical subgraph calls in flight share one request, in the router
+ * (SUBGRAPH_SHARE_IN_FLIGHT) and in both Hive Gateways (their default). Off by default, so every
+ * gateway makes every call.
+ */
+const SHARE_IN_FLIGHT = process.env['BENCH_SHARE_IN_FLIGHT'] === '1';
+
 /** BENCH_QUERY runs only the queries whose name contains it (e.g. `first: 100`); all four by default. */
 const SELECTED_QUERIES = process.env['BENCH_QUERY'] ? queriesNamed('BENCH_QUERY', 'some') : QUERIES;
 
@@ -156,6 +163,7 @@ function startGateway(cluster: Cluster, routerRuntime: boolean, logDir: string):
   return startHiveGateway({
     subgraphs: { products: subgraph('products'), orders: subgraph('orders'), payments: subgraph('payments') },
     routerRuntime,
+    deduplicateInflight: SHARE_IN_FLIGHT,
     logFile: join(logDir, routerRuntime ? 'hive-router-runtime.log' : 'hive.log'),
   });
 }
@@ -278,7 +286,7 @@ export async function runGatewayComparison(options: {
     postgres: { kind: 'shared', url: options.databaseUrl },
     nats: { kind: 'shared', url: options.natsUrl },
     name: 'gwbench',
-    env: { LOG_LEVEL: 'error', NODE_ENV: 'production' },
+    env: { LOG_LEVEL: 'error', NODE_ENV: 'production', SUBGRAPH_SHARE_IN_FLIGHT: SHARE_IN_FLIGHT ? 'true' : 'false' },
     ...(options.profile ? { nodeArgs: { router: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } } : {}),
     log: (line) => console.error(line),
   });
@@ -446,7 +454,8 @@ function comparisonTable(medians: GatewayComparisonResults['medians'], options: 
   const lines = [
     `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, medians. ` +
       'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone. ' +
-      "Subgraphs' peak RSS here includes what every gateway's load grew them to; their peak behind this router alone follows the table.",
+      "Subgraphs' peak RSS here includes what every gateway's load grew them to; their peak behind this router alone follows the table. " +
+      (SHARE_IN_FLIGHT ? 'Identical subgraph calls in flight shared by every gateway (BENCH_SHARE_IN_FLIGHT=1).' : 'No gateway shares identical subgraph calls in flight.'),
     '',
     '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB | subgraphs peak RSS MB (products/orders/payments) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

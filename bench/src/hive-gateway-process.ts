@@ -24,6 +24,8 @@ export async function startHiveGateway(options: {
   subgraphs: Record<(typeof SUBGRAPHS)[number], { url: string; secret: string }>;
   /** Plan with @graphql-hive/router-runtime (the Rust query planner). */
   routerRuntime?: boolean;
+  /** Identical subgraph calls in flight share one request (Hive Gateway's default; off unless true). */
+  deduplicateInflight?: boolean;
   /** Where its output goes. */
   logFile: string;
 }): Promise<HiveGatewayProcess> {
@@ -38,7 +40,7 @@ export async function startHiveGateway(options: {
   const child = spawn(process.execPath, ['--conditions=@shop/source', '--import', 'tsx', MAIN], {
     cwd: REPO_ROOT,
     stdio: ['ignore', log, log],
-    env: { ...process.env, NODE_ENV: 'production', HIVE_PORT: String(port), HIVE_ROUTER_RUNTIME: options.routerRuntime ? '1' : '0', ...subgraphEnv },
+    env: { ...process.env, NODE_ENV: 'production', HIVE_PORT: String(port), HIVE_ROUTER_RUNTIME: options.routerRuntime ? '1' : '0', HIVE_DEDUPLICATE_INFLIGHT: options.deduplicateInflight ? '1' : '0', ...subgraphEnv },
   });
   closeSync(log);
   const url = `http://127.0.0.1:${port}/graphql`;

@@ -13,8 +13,9 @@
  * subgraph's secret, and the identity headers `x-shop-user-id` and
  * `x-shop-user-roles`, which here come from the client's request (the router
  * derives them from a verified token; this process verifies nothing). In-flight
- * deduplication of identical subgraph calls is off, so both gateways do the
- * same work.
+ * deduplication of identical subgraph calls is off, as in the router, so both
+ * gateways do the same work; HIVE_DEDUPLICATE_INFLIGHT=1 turns it on (the
+ * bench's BENCH_SHARE_IN_FLIGHT=1, which turns on the router's too).
  */
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -43,7 +44,7 @@ const gateway = createGatewayRuntime({
       {
         location: required(`${name.toUpperCase()}_URL`),
         headers: [['x-shop-subgraph-secret', required(`${name.toUpperCase()}_SUBGRAPH_SECRET`)]] as [string, string][],
-        options: { deduplicateInflightRequests: false },
+        options: { deduplicateInflightRequests: process.env['HIVE_DEDUPLICATE_INFLIGHT'] === '1' },
       },
     ]),
   ),

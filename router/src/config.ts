@@ -39,6 +39,11 @@ export interface RouterConfig {
   /** Timeout and circuit breaker of the router's calls to each subgraph. */
   subgraphResilience: SubgraphResilience;
   /**
+   * Identical query calls in flight to a subgraph (same document, variables and identity) share one
+   * HTTP request (SUBGRAPH_SHARE_IN_FLIGHT=true); off by default.
+   */
+  shareInFlightSubgraphCalls?: boolean;
+  /**
    * Browser origins allowed to call the API (CORS_ORIGINS; the storefront's
    * development origins by default outside production). Absent: none.
    */
@@ -116,6 +121,7 @@ const envSchema = z.object({
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.timeoutMs),
   SUBGRAPH_BREAKER_FAILURES: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerFailures),
   SUBGRAPH_BREAKER_HALF_OPEN_MS: z.coerce.number().int().positive().default(DEFAULT_SUBGRAPH_RESILIENCE.breakerHalfOpenAfterMs),
+  SUBGRAPH_SHARE_IN_FLIGHT: z.enum(['true', 'false']).default('false'),
   CORS_ORIGINS: z.string().optional(),
   SUBSCRIPTIONS_MAX_PER_CONNECTION: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.maxPerConnection),
   SUBSCRIPTIONS_MAX_PER_CLIENT: z.coerce.number().int().positive().default(DEFAULT_SUBSCRIPTION_LIMITS.maxPerClient),
@@ -185,5 +191,6 @@ export function routerConfigFromEnv(env: NodeJS.ProcessEnv): RouterConfig {
       breakerFailures: e.SUBGRAPH_BREAKER_FAILURES,
       breakerHalfOpenAfterMs: e.SUBGRAPH_BREAKER_HALF_OPEN_MS,
     },
+    shareInFlightSubgraphCalls: e.SUBGRAPH_SHARE_IN_FLIGHT === 'true',
   };
 }

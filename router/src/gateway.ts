@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { isBrokenCircuitError } from 'cockatiel';
 import { GraphQLError } from 'graphql';
-import { REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
+import { Counter, REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
 import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/graphql';
 import { expandEntities, uniqueRepresentations } from './representations.js';
@@ -43,6 +43,8 @@ interface SubgraphDataSourceOptions {
   fetches: SubgraphFetchCounter;
   secret: string | undefined;
   logger: Logger;
+  /** Identical query calls in flight share one HTTP request (SUBGRAPH_SHARE_IN_FLIGHT); counted here. */
+  sharing: Counter<'subgraph'> | undefined;
 }
 
 type ProcessOptions = GraphQLDataSourceProcessOptions<RouterContext>;
@@ -67,6 +69,8 @@ type GatewayResponse = Awaited<ReturnType<GraphQLDataSource<RouterContext>['proc
  */
 class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
   readonly #options: SubgraphDataSourceOptions;
+  /** With sharing on: the calls in flight, by what makes two of them identical (see #call). */
+  readonly #inFlight = new Map<string, Promise<SubgraphResponse>>();
 
   constructor(options: SubgraphDataSourceOptions) {
     this.#options = options;
@@ -74,8 +78,7 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
 
   async process(options: ProcessOptions): Promise<GatewayResponse> {
     const { request, context } = options;
-    const { fetches, subgraph, secret, url, send } = this.#options;
-    fetches.increment(subgraph);
+    const { secret } = this.#options;
     if (!request.query) throw new Error('Missing query');
     const headers: Record<string, string> = {};
     if (request.http?.headers) for (const [name, value] of request.http.headers) headers[name] = value;
@@ -90,7 +93,7 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     let answer: GatewayResponse;
     let response: SubgraphResponse;
     try {
-      response = await send(url, { method: 'POST', headers, body });
+      response = await this.#call(options, headers, body);
       const parsed = parseAnswer(response);
       if (!response.ok) throw errorFromAnswer(response, parsed);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
@@ -100,6 +103,34 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     }
     restrictCachePolicy(options, response.headers.get('cache-control'));
     return unique ? expandEntities(answer, unique) : answer;
+  }
+
+  /**
+   * Sends the call; with sharing on, a call identical to one in flight (same subgraph, same headers but
+   * the request id, same body: document and variables) waits for that one's answer instead, as Hive
+   * Gateway does. Each caller parses the answer itself: the gateway writes into what it receives. Only
+   * the calls of a query are shared, never those of a mutation; the shared call carries the first
+   * caller's request id.
+   */
+  #call(options: ProcessOptions, headers: Record<string, string>, body: string): Promise<SubgraphResponse> {
+    const { fetches, subgraph, url, send, sharing } = this.#options;
+    const sendOnce = () => {
+      fetches.increment(subgraph);
+      return send(url, { method: 'POST', headers, body });
+    };
+    // Only an incoming operation has a request context (health checks and schema loading have none).
+    const shareable = sharing && 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query';
+    if (!shareable) return sendOnce();
+    let key = body;
+    for (const name in headers) if (name !== REQUEST_ID_HEADER) key += `\n${name}: ${headers[name]}`;
+    const inFlight = this.#inFlight.get(key);
+    if (inFlight) {
+      sharing.inc({ subgraph });
+      return inFlight;
+    }
+    const call = sendOnce().finally(() => this.#inFlight.delete(key));
+    this.#inFlight.set(key, call);
+    return call;
   }
 
   private didEncounterError(error: Error): never {
@@ -163,6 +194,8 @@ export function createGateway(options: {
   metrics: Registry;
   logger: Logger;
   supergraphSdl?: string;
+  /** Identical query calls in flight to a subgraph share one HTTP request (off unless true). */
+  shareInFlightCalls?: boolean;
 }): {
   gateway: ApolloGateway;
   resolvedUrls: Map<string, string>;
@@ -180,6 +213,14 @@ export function createGateway(options: {
   const resolvedUrls = new Map<string, string>();
   const breakerRefusals = new Map<string, () => string | undefined>();
   const closers: (() => void)[] = [];
+  const sharing = options.shareInFlightCalls
+    ? new Counter({
+        name: 'shop_router_subgraph_calls_shared_total',
+        help: 'Subgraph calls that waited for an identical call in flight instead of sending their own, by subgraph',
+        labelNames: ['subgraph'],
+        registers: [options.metrics],
+      })
+    : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8'),
     buildService: ({ name, url }) => {
@@ -196,6 +237,7 @@ export function createGateway(options: {
         fetches: options.fetches,
         secret: options.subgraphSecrets[name as SubgraphName],
         logger: options.logger,
+        sharing,
       });
     },
   });

@@ -7,6 +7,7 @@ import { DEVELOPMENT_JWT_SECRET, type RouterConfig } from '../config.js';
 import { SUBGRAPH_UNAVAILABLE } from '../gateway.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST } from '../persisted-documents.js';
+import { signDevelopmentToken } from '../auth.js';
 import { startRouter, type RunningRouter } from '../server.js';
 
 const BREAK_MS = 500;
@@ -68,7 +69,7 @@ afterEach(async () => {
   await Promise.all(routers.splice(0).map((router) => router.stop()));
 });
 
-async function start(options: { production?: boolean; logLines?: string[] } = {}): Promise<{ origin: string; graphqlUrl: string }> {
+async function start(options: { production?: boolean; logLines?: string[]; shareInFlight?: boolean } = {}): Promise<{ origin: string; graphqlUrl: string; router: RunningRouter }> {
   const config: RouterConfig = {
     production: options.production ?? false,
     port: 0,
@@ -81,12 +82,13 @@ async function start(options: { production?: boolean; logLines?: string[] } = {}
     maxBodyBytes: 1_048_576,
     persistedDocuments: { only: false, manifestPath: DEFAULT_PERSISTED_DOCUMENTS_MANIFEST },
     subgraphResilience: resilience,
+    shareInFlightSubgraphCalls: options.shareInFlight ?? false,
   };
   const lines = options.logLines;
   const logger = createLogger('router-test', lines ? 'warn' : 'silent', lines ? { write: (line: string) => void lines.push(line) } : undefined);
   const router = await startRouter(config, logger);
   routers.push(router);
-  return { origin: new URL(router.url).origin, graphqlUrl: router.url };
+  return { origin: new URL(router.url).origin, graphqlUrl: router.url, router };
 }
 
 async function readiness(origin: string): Promise<{ status: number; body: { status: string; reason?: string } }> {
@@ -187,5 +189,73 @@ describe('the router’s /ready and its circuit breakers', () => {
     expect(await readiness(origin)).toEqual({ status: 503, body: { status: 'not ready' } });
     const logged = logLines.map((line) => JSON.parse(line) as { msg: string; reason?: string }).find((line) => line.msg === 'not ready');
     expect(logged?.reason).toMatch(/^products: circuit breaker open, /);
+  });
+});
+
+/** Resolves once `condition` holds (polled every 10 ms), or fails after 5 s saying what it waited for. */
+async function until(what: string, condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function post(graphqlUrl: string, body: object, token?: string): Promise<{ data?: unknown; errors?: unknown[] }> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const response = await fetch(graphqlUrl, { method: 'POST', headers, body: JSON.stringify(body) });
+  return (await response.json()) as { data?: unknown; errors?: unknown[] };
+}
+
+describe('identical subgraph calls in flight (SUBGRAPH_SHARE_IN_FLIGHT)', () => {
+  const query = { query: '{ products(first: 1) { totalCount } }' };
+  const sharedCalls = async (router: RunningRouter) =>
+    ((await router.metrics.getSingleMetric('shop_router_subgraph_calls_shared_total')?.get())?.values ?? []).reduce((sum, { value }) => sum + value, 0);
+
+  it('on: five identical queries at once make one products call, and each gets the whole answer', async () => {
+    const { graphqlUrl, router } = await start({ shareInFlight: true });
+    const before = products.graphqlCalls;
+    products.mode = 'hold';
+    const answers = Array.from({ length: 5 }, () => post(graphqlUrl, query));
+    // Four joined the first call: only then is it answered.
+    await until('four calls to join the first', async () => (await sharedCalls(router)) === 4);
+    expect(products.graphqlCalls - before).toBe(1);
+    products.release();
+    for (const answer of await Promise.all(answers)) expect(answer).toEqual({ data: { products: { totalCount: 3 } } });
+    // Once answered, the next identical query makes a call of its own.
+    products.mode = 'answer';
+    expect(await post(graphqlUrl, query)).toEqual({ data: { products: { totalCount: 3 } } });
+    expect(products.graphqlCalls - before).toBe(2);
+  });
+
+  it('off (the default): each query makes its own call', async () => {
+    const { graphqlUrl, router } = await start();
+    const before = products.graphqlCalls;
+    products.mode = 'hold';
+    const answers = Array.from({ length: 3 }, () => post(graphqlUrl, query));
+    await until('three products calls', () => products.graphqlCalls - before === 3);
+    products.release();
+    for (const answer of await Promise.all(answers)) expect(answer).toEqual({ data: { products: { totalCount: 3 } } });
+    expect(router.metrics.getSingleMetric('shop_router_subgraph_calls_shared_total')).toBeUndefined();
+  });
+
+  it('on: calls for different viewers, different variables, or of a mutation are never shared', async () => {
+    const { graphqlUrl, router } = await start({ shareInFlight: true });
+    const token = (sub: string, roles: ('customer' | 'admin')[]) => signDevelopmentToken(DEVELOPMENT_JWT_SECRET, { sub, roles, expiresIn: '5m' });
+    const [alice, bob, admin] = await Promise.all([token('alice', ['customer']), token('bob', ['customer']), token('admin', ['admin'])]);
+    const before = products.graphqlCalls;
+    products.mode = 'hold';
+    const createProduct = { query: 'mutation { createProduct(input: { sku: "S-1", name: "Mug", price: { amount: 100, currency: "EUR" }, stock: 1 }) { id } }' };
+    const answers = [
+      post(graphqlUrl, query, alice),
+      post(graphqlUrl, query, bob),
+      post(graphqlUrl, { query: 'query ($first: Int) { products(first: $first) { totalCount } }', variables: { first: 2 } }, alice),
+      post(graphqlUrl, createProduct, admin),
+      post(graphqlUrl, createProduct, admin),
+    ];
+    await until('five products calls', () => products.graphqlCalls - before === 5);
+    expect(await sharedCalls(router)).toBe(0);
+    products.release();
+    await Promise.all(answers);
   });
 });
