@@ -20,7 +20,7 @@ FROM node:24.22.3-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The root's postinstall applies these to node_modules (patch-package):
-# @apollo/gateway's result shaping and graphql-js's result objects, see patches/README.md.
+# the patches of @apollo/gateway and graphql-js, see patches/README.md.
 COPY patches patches/
 COPY apps/launcher/package.json apps/launcher/
 COPY bench/package.json bench/

@@ -113,14 +113,10 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
    * caller's request id.
    */
   #call(options: ProcessOptions, headers: Record<string, string>, body: string): Promise<SubgraphResponse> {
-    const { fetches, subgraph, url, send, sharing } = this.#options;
-    const sendOnce = () => {
-      fetches.increment(subgraph);
-      return send(url, { method: 'POST', headers, body });
-    };
+    const { sharing, subgraph } = this.#options;
     // Only an incoming operation has a request context (health checks and schema loading have none).
     const shareable = sharing && 'incomingRequestContext' in options && options.incomingRequestContext.operation?.operation === 'query';
-    if (!shareable) return sendOnce();
+    if (!shareable) return this.#send(headers, body);
     let key = body;
     for (const name in headers) if (name !== REQUEST_ID_HEADER) key += `\n${name}: ${headers[name]}`;
     const inFlight = this.#inFlight.get(key);
@@ -128,9 +124,16 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
       sharing.inc({ subgraph });
       return inFlight;
     }
-    const call = sendOnce().finally(() => this.#inFlight.delete(key));
+    const call = this.#send(headers, body).finally(() => this.#inFlight.delete(key));
     this.#inFlight.set(key, call);
     return call;
+  }
+
+  /** One HTTP request to the subgraph, counted. */
+  #send(headers: Record<string, string>, body: string): Promise<SubgraphResponse> {
+    const { fetches, subgraph, url, send } = this.#options;
+    fetches.increment(subgraph);
+    return send(url, { method: 'POST', headers, body });
   }
 
   private didEncounterError(error: Error): never {

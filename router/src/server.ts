@@ -51,7 +51,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     subgraphUrls: config.subgraphUrls,
     subgraphSecrets: config.subgraphSecrets,
     resilience: config.subgraphResilience,
-    shareInFlightCalls: config.shareInFlightSubgraphCalls ?? false,
+    shareInFlightCalls: config.shareInFlightSubgraphCalls,
     fetches,
     metrics,
     logger,
