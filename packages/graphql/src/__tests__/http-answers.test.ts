@@ -1,0 +1,81 @@
+/**
+ * What a client receives over HTTP from an Apollo Server behind Express
+ * (`@as-integrations/express5`, patched: it reads the query string without
+ * url.parse and sends Apollo's answer with Node's end(), see patches/README.md).
+ * Every subgraph and the router answer through this integration.
+ */
+import { request } from 'node:http';
+import { parse } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, createMetricsRegistry } from '@shop/observability';
+import { startSubgraphServer, type RunningServer } from '../subgraph-server.js';
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startSubgraphServer({
+    name: 'answers',
+    typeDefs: parse('type Query { greeting(name: String! = "world"): String! }'),
+    resolvers: { Query: { greeting: (_: unknown, { name }: { name: string }) => `héllo ${name} ✓` } },
+    createContext: () => ({}),
+    checkReady: async () => undefined,
+    metrics: createMetricsRegistry('answers'),
+    port: 0,
+    logger: createLogger('test', 'silent'),
+    development: false,
+  });
+});
+afterAll(() => server.stop());
+
+/** A request with its target sent exactly as given (fetch would drop a `#…`); the raw answer. */
+function send(method: 'GET' | 'POST', target: string, headers: Record<string, string>, body?: string) {
+  const { hostname, port } = new URL(server.origin);
+  return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+    const outgoing = request({ host: hostname, port, method, path: target, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: Buffer.concat(chunks) }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe("an answer's status, headers and bytes", () => {
+  it('a POST: the content type Apollo Server chose for the Accept header, its byte length, the whole body', async () => {
+    const body = JSON.stringify({ query: 'query Greet($name: String!) { greeting(name: $name) }', variables: { name: 'Zoë' } });
+    for (const [accept, type] of [
+      ['application/graphql-response+json', 'application/graphql-response+json; charset=utf-8'],
+      ['application/json', 'application/json; charset=utf-8'],
+    ] as const) {
+      const answer = await send('POST', '/graphql', { 'content-type': 'application/json', accept }, body);
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-type']).toBe(type);
+      // Bytes, not characters: the answer holds several two- and three-byte characters.
+      expect(answer.headers['content-length']).toBe(String(answer.body.length));
+      expect(answer.headers['transfer-encoding']).toBeUndefined();
+      expect(JSON.parse(answer.body.toString('utf8'))).toEqual({ data: { greeting: 'héllo Zoë ✓' } });
+    }
+  });
+
+  it('a GET: the operation and variables from the query string, up to a fragment', async () => {
+    const query = `query=${encodeURIComponent('query Greet($name: String!) { greeting(name: $name) }')}&variables=${encodeURIComponent('{"name":"GET"}')}`;
+    const headers = { 'apollo-require-preflight': 'true' };
+    for (const target of [`/graphql?${query}`, `/graphql?${query}#fragment`, `/graphql?${query}#fragment?query=ignored`]) {
+      const answer = await send('GET', target, headers);
+      expect(answer.status, target).toBe(200);
+      expect(JSON.parse(answer.body.toString('utf8')), target).toEqual({ data: { greeting: 'héllo GET ✓' } });
+    }
+    // A query string after a fragment is part of the fragment: no operation was sent.
+    const afterFragment = await send('GET', `/graphql#fragment?${query}`, headers);
+    expect(afterFragment.status).toBe(400);
+    expect(afterFragment.body.toString('utf8')).toContain('GraphQL operations must contain a non-empty `query` or a `persistedQuery` extension.');
+  });
+
+  it('a request Apollo Server refuses: its status, content type and message', async () => {
+    const answer = await send('POST', '/graphql', { 'content-type': 'application/json' }, JSON.stringify({ query: '{ greeting(' }));
+    expect(answer.status).toBe(400);
+    expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(answer.headers['content-length']).toBe(String(answer.body.length));
+    expect(JSON.parse(answer.body.toString('utf8')).errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
