@@ -22,6 +22,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 
 const { values: options } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, help: { type: 'boolean', short: 'h' } } });
 if (options.help) {
@@ -38,12 +39,15 @@ const PORTS = { 'payment-provider': 4710, products: 4701, orders: 4702, payments
 
 // Children of this script must read dist/ or src/ by their mode, not by an inherited condition.
 const NODE_OPTIONS = (process.env.NODE_OPTIONS ?? '').replace(/--conditions=@shop\/source/g, '').trim();
-// Compiled code runs as the image runs it: with the node options of the Dockerfile's CMD (V8's heap sizing).
+// Compiled code runs as its container runs it: with the node options of its docker-compose.yml service's
+// command (the subgraphs'), else of the Dockerfile's CMD (the router's): V8's heap sizing.
 const IMAGE_CMD = /^CMD (\[.*\])$/m.exec(readFileSync(new URL('../Dockerfile', import.meta.url), 'utf8'))?.[1];
 if (!IMAGE_CMD) throw new Error('expected a CMD ["node", …, "apps/launcher/dist/main.js"] line in the Dockerfile');
-const IMAGE_NODE_OPTIONS = JSON.parse(IMAGE_CMD).slice(1, -1);
+const COMPOSE_SERVICES = parseYaml(readFileSync(new URL('../docker-compose.yml', import.meta.url), 'utf8')).services;
+const nodeOptionsOf = (command) => command.slice(1, command.findIndex((argument, index) => index > 0 && !argument.startsWith('-')));
+const containerNodeOptions = (service) => (service ? nodeOptionsOf(COMPOSE_SERVICES[service]?.command ?? JSON.parse(IMAGE_CMD)) : []);
 const MODES = {
-  compiled: (file) => [...IMAGE_NODE_OPTIONS, `${file.replace('/src/', '/dist/').replace(/\.ts$/, '.js')}`],
+  compiled: (file, service) => [...containerNodeOptions(service), `${file.replace('/src/', '/dist/').replace(/\.ts$/, '.js')}`],
   tsx: (file) => ['--conditions=@shop/source', '--import', 'tsx', file],
 };
 
@@ -84,7 +88,7 @@ const running = new Set();
 async function start(mode, service, namespace) {
   const file = service === 'payment-provider' ? 'packages/payment-provider/src/main.ts' : 'apps/launcher/src/main.ts';
   const began = performance.now();
-  const child = spawn(process.execPath, MODES[mode](file), { env: environment(service, namespace), stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, MODES[mode](file, service), { env: environment(service, namespace), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));
   const process_ = { child, service, stop: () => stop(process_) };

@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
 import { deleteJetStreamNamespace } from '@shop/events';
 import { freePort } from '@shop/events/testing';
 import { signDevelopmentToken } from '@shop/router';
@@ -55,12 +56,18 @@ export const POSTGRES_BIN_DIR = process.env['POSTGRES_BIN_DIR'] ?? '/usr/lib/pos
 export const natsServerAvailable = existsSync(NATS_SERVER_BIN);
 export const privatePostgresAvailable = existsSync(join(POSTGRES_BIN_DIR, 'initdb')) && existsSync(join(POSTGRES_BIN_DIR, 'postgres'));
 
-/** The node options of the image's command (the Dockerfile's CMD: V8's heap sizing), which compiled processes run with here too. */
-function imageNodeOptions(): string[] {
-  const dockerfile = readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8');
-  const match = /^CMD (\[.*\])$/m.exec(dockerfile);
+/**
+ * The node options each service's container starts with (V8's heap sizing), which compiled processes
+ * run with here too: its docker-compose.yml service's own command (the subgraphs'), else the image's
+ * (the Dockerfile's CMD: the router's). The card provider simulator's command has none.
+ */
+function containerNodeOptions(): Record<ServiceName, string[]> {
+  const match = /^CMD (\[.*\])$/m.exec(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'));
   if (!match) throw new Error('expected a CMD ["node", …, "apps/launcher/dist/main.js"] line in the Dockerfile');
-  return (JSON.parse(match[1]!) as string[]).slice(1, -1);
+  const imageCommand = JSON.parse(match[1]!) as string[];
+  const services = (parseYaml(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[] }> }).services;
+  const optionsOf = (command: string[]) => command.slice(1, command.findIndex((argument, index) => index > 0 && !argument.startsWith('-')));
+  return Object.fromEntries(SERVICE_NAMES.map((name) => [name, optionsOf(services[name]?.command ?? imageCommand)])) as Record<ServiceName, string[]>;
 }
 
 export interface ClusterOptions {
@@ -230,8 +237,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   await mkdir(providerDataDir);
   const providerKeepsLedger = await providerSupportsDataDir();
   const compiled = process.env['BENCH_COMPILED'] === '1';
-  // Read once: every compiled process (and every restart) gets the image's command flags.
-  const imageOptions = compiled ? imageNodeOptions() : [];
+  // Read once: every compiled process (and every restart) gets its container's command flags.
+  const containerOptions = compiled ? containerNodeOptions() : undefined;
   if (compiled && !existsSync(LAUNCHER_COMPILED)) throw new Error(`BENCH_COMPILED=1 needs ${LAUNCHER_COMPILED}: run npm run build first`);
 
   const replicas = options.replicas ?? 1;
@@ -432,9 +439,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     const nodeArgs = (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
     // --conditions=@shop/source: the workspaces' sources, not a dist/ that a build may have left (or not).
     // BENCH_COMPILED=1 runs the build's JavaScript in production mode instead, as the image does (`npm run build` first).
-    // Compiled, each process also gets the node options of the image's command (V8's heap sizing), before BENCH_NODE_ARGS, which can override them.
+    // Compiled, each process also gets the node options of its container's command (V8's heap sizing), before BENCH_NODE_ARGS, which can override them.
     const entry = compiled ? [LAUNCHER_COMPILED] : ['--conditions=@shop/source', '--import', 'tsx', LAUNCHER_MAIN];
-    const args = [...imageOptions, ...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
+    const args = [...(containerOptions?.[name] ?? []), ...nodeArgs, ...(options.nodeArgs?.[name] ?? []), ...entry];
     spawnLogged(instanceName(name, replica), process.execPath, args, serviceEnv(name, replica));
   }
 

@@ -447,12 +447,20 @@ describe('Dockerfile', () => {
     expect(environment).toMatchObject({ NODE_ENV: 'production', HOST: '0.0.0.0' });
     const command = JSON.parse(runtime.find((i) => i.keyword === 'CMD')!.args) as string[];
     expect([command[0], command.at(-1)]).toEqual(['node', 'apps/launcher/dist/main.js']);
-    // Between them, only options this Node accepts (V8's heap sizing): a flag it refused would stop every container.
-    const options = command.slice(1, -1);
-    expect(options.every((option) => option.startsWith('--'))).toBe(true);
-    const check = spawnSync(process.execPath, [...options, '-e', ''], { encoding: 'utf8' });
-    expect(check.stderr).toBe('');
-    expect(check.status).toBe(0);
+  });
+
+  it("gives node, in the image's command and in each compose service's own, only options this Node accepts", () => {
+    const cmd = JSON.parse(dockerfile.findLast((i) => i.keyword === 'CMD')!.args) as string[];
+    const commands: [string, string[]][] = [['Dockerfile CMD', cmd]];
+    for (const [name, { build, command }] of Object.entries(services)) if (build && command) commands.push([name, Array.isArray(command) ? command : command.split(/\s+/)]);
+    for (const [who, command] of commands) {
+      // Between node and its script, V8's heap sizing: a flag this Node refused would stop the container.
+      const options = command.slice(1, command.indexOf(scriptOf(command)!));
+      expect(options.every((option) => option.startsWith('--')), who).toBe(true);
+      const check = spawnSync(process.execPath, [...options, '-e', ''], { encoding: 'utf8' });
+      expect(check.stderr, who).toBe('');
+      expect(check.status, who).toBe(0);
+    }
   });
 
   it('HEALTHCHECK asks /ready on the port of the service named in SERVICES and fails on anything but 2xx', async () => {

@@ -18,7 +18,7 @@ import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/Horizo
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { LAUNCHER_ENV_NAMES, launcherConfigFromEnv } from '../../apps/launcher/src/config.js';
 import { ROUTER_ENV_NAMES } from '../../router/src/config.js';
 import { SUBGRAPHS, SUPERGRAPH_PATH } from '../../schema/src/index.js';
@@ -46,6 +46,11 @@ const MODELS: Record<string, { new (data: never): { validate(): void } }> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
 };
+
+/** The image's command (the Dockerfile's CMD), what a container runs unless it names a command of its own. */
+const IMAGE_COMMAND = JSON.parse(/^CMD (\[.*\])$/m.exec(readFileSync(join(REPO_ROOT, 'Dockerfile'), 'utf8'))![1]!) as string[];
+const LAUNCHER = IMAGE_COMMAND.at(-1);
+const COMPOSE_SERVICES = (parse(readFileSync(join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[] }> }).services;
 
 const kubectlInstalled = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 
@@ -164,7 +169,8 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s, %s overlay', (ove
     for (const deployment of deploymentsOf(objects)) {
       const container = podOf(deployment).spec.containers[0]!;
       const env = environmentOf(objects, container);
-      const standalone = container.command?.[0] === 'node' ? container.command[1] : undefined;
+      const script = container.command?.[0] === 'node' ? container.command.slice(1).find((argument) => !argument.startsWith('-')) : undefined;
+      const standalone = script === LAUNCHER ? undefined : script;
       const known = standalone ? envNamesReadBy(standalone.replace(/dist\/(.*)\.js$/, 'src/$1.ts')) : launcherNames;
       // NODE_OPTIONS is read by Node itself (an operator may add it; V8's heap sizing comes with the image's command).
       expect(Object.keys(env).filter((name) => !known.has(name) && name !== 'NODE_OPTIONS'), `${deployment.metadata.name}: variables nothing reads`).toEqual([]);
@@ -174,6 +180,15 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s, %s overlay', (ove
         Object.entries(env).map(([name, value]) => [name, value.startsWith('<secret:shop-database/') ? 'postgres://shop:password@postgresql.shop-data.svc:5432/shop' : value.startsWith('<secret:') ? 'x'.repeat(40) : value]),
       );
       expect(() => launcherConfigFromEnv(values), `${deployment.metadata.name}'s settings`).not.toThrow();
+    }
+  });
+
+  it('each container runs the command its docker-compose.yml service runs (V8\'s heap sizing per service)', () => {
+    for (const deployment of deploymentsOf(objects)) {
+      const name = deployment.metadata.name;
+      const service = COMPOSE_SERVICES[name];
+      expect(service, `${name}: a docker-compose.yml service of that name`).toBeDefined();
+      expect(podOf(deployment).spec.containers[0]!.command ?? IMAGE_COMMAND, name).toEqual(service!.command ?? IMAGE_COMMAND);
     }
   });
 
