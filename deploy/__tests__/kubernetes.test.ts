@@ -172,7 +172,7 @@ describe.each(Object.keys(OVERLAYS) as Overlay[])('deploy/k8s, %s overlay', (ove
       const script = container.command?.[0] === 'node' ? container.command.slice(1).find((argument) => !argument.startsWith('-')) : undefined;
       const standalone = script === LAUNCHER ? undefined : script;
       const known = standalone ? envNamesReadBy(standalone.replace(/dist\/(.*)\.js$/, 'src/$1.ts')) : launcherNames;
-      // NODE_OPTIONS is read by Node itself (an operator may add it; V8's heap sizing comes with the image's command).
+      // NODE_OPTIONS is read by Node itself (an operator may add it; V8's heap sizing comes with each container's command).
       expect(Object.keys(env).filter((name) => !known.has(name) && name !== 'NODE_OPTIONS'), `${deployment.metadata.name}: variables nothing reads`).toEqual([]);
       if (standalone) continue;
       // What the pod would start with: each secret a value of the right shape.
