@@ -3,10 +3,12 @@
  * this router, Hive Gateway and Hive Gateway with `@graphql-hive/router-runtime`
  * (its Rust query planner), every service and each gateway a process of its
  * own on Postgres + NATS (./cluster.ts), in interleaved rounds so that drift
- * on a shared machine hits every target alike; medians are reported.
+ * on a shared machine hits every target alike; medians are reported. A fifth
+ * target, a process that only copies bytes to the subgraph and back
+ * (./byte-hop.ts), shows what any hop in front of the subgraph costs here.
  *
  * Before any load, the three gateways' answers to each query must be
- * identical after JSON normalisation. Each load run reports requests per
+ * identical after JSON normalisation, and the hop's the subgraph's. Each load run reports requests per
  * second, p50 and p99 (wrk when installed, else autocannon), the CPU each
  * process (gateway, products, orders, payments) spent per request and the
  * gateway's peak RSS, sampled during the run. With `profile`, the router runs
@@ -17,11 +19,14 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { freePort } from '@shop/events/testing';
 import { REPO_ROOT, startCluster, type Cluster } from './cluster.js';
 import { createCatalog, graphql, PLACE_ORDER, type CreatedProduct } from './http-client.js';
 import { startHiveGateway, type HiveGatewayProcess } from './hive-gateway-process.js';
+import { startSideProcess, type SideProcess } from './side-process.js';
 import { READER_APPLICATION_NAME } from './invariants.js';
 import { readProcStat, rssMb } from './proc.js';
 import { summariseCpuProfile, type Window } from './cpu-profile.js';
@@ -33,8 +38,12 @@ const LINES_PER_ORDER = 5;
 const CONNECTIONS = 20;
 const WARMUP_SECONDS = 1;
 
-export const TARGETS = ['direct', 'router', 'hive', 'hive+router-runtime'] as const;
+/** `byte-hop`: ./byte-hop.ts in front of the subgraph "direct" means, the least any hop costs here. */
+export const TARGETS = ['direct', 'byte-hop', 'router', 'hive', 'hive+router-runtime'] as const;
 export type GatewayTarget = (typeof TARGETS)[number];
+/** The targets that are processes of the bench's own (not of the cluster), each with its URL. */
+type SideTarget = Exclude<GatewayTarget, 'direct' | 'router'>;
+type Sides = Record<SideTarget, SideProcess & { url: string }>;
 
 const PRODUCTS_QUERY = 'query BenchProducts { products(first: 20) { edges { node { id sku name price { amount currency } stock } } } }';
 const ORDERS_QUERY = `query BenchOrders($first: Int!) {
@@ -115,6 +124,11 @@ export interface GatewayComparisonResults {
   /** Per query and target, one run per round. */
   runs: Record<string, Record<GatewayTarget, Run[]>>;
   medians: Record<string, Record<GatewayTarget, Run>>;
+  /**
+   * Per query, this router's req/s over another target's in each round (the two ran minutes apart at most):
+   * the spread says how far the machine drifted, which a ratio of medians hides.
+   */
+  roundRatios: Record<string, { overHiveRouterRuntime: number[]; overDirect: number[]; byteHopOverDirect: number[] }>;
   /** Peak RSS of each process under this router's load alone, MB (see measureRouterLoadMemory). */
   routerLoadPeakRssMb: Record<'router' | SubgraphMeasured, number>;
   routerProfile?: string;
@@ -174,7 +188,21 @@ interface Request {
   body: string;
 }
 
-function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, hive: Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>, adminToken: string): Request {
+/** ./byte-hop.ts in front of the products and orders subgraphs: `<url>/products/graphql`, `<url>/orders/graphql`. */
+async function startByteHop(cluster: Cluster, logDir: string): Promise<SideProcess & { url: string }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = await startSideProcess({
+    name: 'the byte-copying hop',
+    main: fileURLToPath(new URL('./byte-hop.ts', import.meta.url)),
+    env: { HOP_PORT: String(port), HOP_UPSTREAMS: JSON.stringify({ products: cluster.urls.products, orders: cluster.urls.orders }) },
+    logFile: join(logDir, 'byte-hop.log'),
+    isReady: async () => (await fetch(`${url}/products/health`)).ok,
+  });
+  return { url, ...started };
+}
+
+function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, sides: Sides, adminToken: string): Request {
   const json = { 'content-type': 'application/json' };
   const identity: Record<string, string> = query.anonymous ? {} : { 'x-shop-user-id': 'admin', 'x-shop-user-roles': 'admin' };
   switch (target) {
@@ -184,10 +212,12 @@ function requestFor(cluster: Cluster, target: GatewayTarget, query: Query, hive:
         headers: { ...json, ...identity, 'x-shop-subgraph-secret': cluster.subgraphSecrets[query.subgraph] },
         body: query.directBody,
       };
+    case 'byte-hop':
+      return { ...requestFor(cluster, 'direct', query, sides, adminToken), url: `${sides['byte-hop'].url}/${query.subgraph}/graphql` };
     case 'router':
       return { url: cluster.routerUrl, headers: { ...json, ...(query.anonymous ? {} : { authorization: `Bearer ${adminToken}` }) }, body: query.body };
     default:
-      return { url: hive[target].url, headers: { ...json, ...identity }, body: query.body };
+      return { url: sides[target].url, headers: { ...json, ...identity }, body: query.body };
   }
 }
 
@@ -214,6 +244,15 @@ function normalise(text: string): string {
 }
 
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((path) => existsSync(path));
+
+/**
+ * autocannon runs in this process, in JavaScript: 0.07-0.1 CPU ms a request on `products(first: 20)`
+ * against 0.015-0.025 for wrk (measured here), which on a two-core machine the gateway targets, needing
+ * both cores, feel more than a subgraph alone, needing one. Its figures are not the docs' (wrk).
+ */
+const AUTOCANNON_WARNING =
+  'WARNING: wrk is not installed (apt-get install wrk), so autocannon made the load from this process, taking CPU from the processes measured; ' +
+  "the ratios are not comparable with the docs' figures (wrk).";
 
 interface Load {
   requestsPerSecond: number;
@@ -280,6 +319,7 @@ export async function runGatewayComparison(options: {
   rounds: number;
   profile: boolean;
 }): Promise<GatewayComparisonResults> {
+  if (!WRK) console.error(AUTOCANNON_WARNING);
   const workDir = await mkdtemp(join(tmpdir(), 'shop-gateway-bench-'));
   const profileDir = join(workDir, 'profile');
   const cluster = await startCluster({
@@ -290,18 +330,19 @@ export async function runGatewayComparison(options: {
     ...(options.profile ? { nodeArgs: { router: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } } : {}),
     log: (line) => console.error(line),
   });
-  const hive: Partial<Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>> = {};
+  const started: Partial<Sides> = {};
   try {
     console.error('seeding: products, orders and their payments…');
     await seed(cluster);
-    hive.hive = await startGateway(cluster, false, workDir);
-    hive['hive+router-runtime'] = await startGateway(cluster, true, workDir);
-    const gateways = hive as Record<'hive' | 'hive+router-runtime', HiveGatewayProcess>;
+    started.hive = await startGateway(cluster, false, workDir);
+    started['hive+router-runtime'] = await startGateway(cluster, true, workDir);
+    started['byte-hop'] = await startByteHop(cluster, workDir);
+    const sides = started as Sides;
     const adminToken = await cluster.token('admin', ['admin']);
     // `wrk -v` prints its version and exits 1.
     const loadGenerator = WRK ? `${spawnSync(WRK, ['-v']).stdout.toString().split('\n')[0]?.trim() ?? 'wrk'}, 1 thread` : 'autocannon';
     const gatewayPid = (target: GatewayTarget, query: Query): number => {
-      const pid = target === 'direct' ? cluster.pid(query.subgraph) : target === 'router' ? cluster.pid('router') : gateways[target].child.pid;
+      const pid = target === 'direct' ? cluster.pid(query.subgraph) : target === 'router' ? cluster.pid('router') : sides[target].child.pid;
       if (pid === undefined) throw new Error(`no process for ${target}`);
       return pid;
     };
@@ -310,16 +351,19 @@ export async function runGatewayComparison(options: {
     const expected = new Map<string, Record<GatewayTarget, string>>();
     for (const query of QUERIES) {
       const bodies = {} as Record<GatewayTarget, string>;
-      for (const target of TARGETS) bodies[target] = await answer(requestFor(cluster, target, query, gateways, adminToken), `${target}, ${query.name}`);
+      for (const target of TARGETS) bodies[target] = await answer(requestFor(cluster, target, query, sides, adminToken), `${target}, ${query.name}`);
       const reference = normalise(bodies.router);
       for (const target of ['hive', 'hive+router-runtime'] as const) {
         if (normalise(bodies[target]) !== reference) {
           throw new Error(`${query.name}: expected ${target} to answer as the router does\nrouter: ${bodies.router.slice(0, 400)}\n${target}: ${bodies[target].slice(0, 400)}`);
         }
       }
+      if (bodies['byte-hop'] !== bodies.direct) {
+        throw new Error(`${query.name}: expected the byte-copying hop to pass the subgraph's answer unchanged\ndirect: ${bodies.direct.slice(0, 400)}\nbyte-hop: ${bodies['byte-hop'].slice(0, 400)}`);
+      }
       expected.set(query.name, bodies);
     }
-    console.error('answers identical across router, Hive Gateway and Hive Gateway + router-runtime');
+    console.error("answers identical across router, Hive Gateway and Hive Gateway + router-runtime, and the hop's as the subgraph's");
 
     // The router's measured runs of PROFILED_QUERY: the profile summary counts these only.
     const profiled: Window[] = [];
@@ -329,7 +373,7 @@ export async function runGatewayComparison(options: {
     for (let round = 1; round <= options.rounds; round += 1) {
       for (const query of SELECTED_QUERIES) {
         for (const target of TARGETS) {
-          const request = requestFor(cluster, target, query, gateways, adminToken);
+          const request = requestFor(cluster, target, query, sides, adminToken);
           const load = (seconds: number) => (WRK ? loadWithWrk(request, seconds, workDir) : loadWithAutocannon(request, seconds, expected.get(query.name)![target]));
           console.error(`round ${round}/${options.rounds}: ${target}, ${query.name}…`);
           await load(WARMUP_SECONDS);
@@ -374,7 +418,13 @@ export async function runGatewayComparison(options: {
         }),
       ) as Record<GatewayTarget, Run>;
     }
-    console.log(`\n${comparisonTable(medians, options)}\n`);
+    const roundRatios: GatewayComparisonResults['roundRatios'] = {};
+    for (const query of SELECTED_QUERIES) {
+      const byTarget = runs[query.name]!;
+      const over = (target: GatewayTarget, other: GatewayTarget) => byTarget[target].map((run, round) => run.requestsPerSecond / byTarget[other][round]!.requestsPerSecond);
+      roundRatios[query.name] = { overHiveRouterRuntime: over('router', 'hive+router-runtime'), overDirect: over('router', 'direct'), byteHopOverDirect: over('byte-hop', 'direct') };
+    }
+    console.log(`\n${comparisonTable(medians, roundRatios, { ...options, loadGenerator })}\n`);
 
     let routerProfile: string | undefined;
     if (options.profile) {
@@ -386,18 +436,19 @@ export async function runGatewayComparison(options: {
       console.log(`Router CPU profile under the ${PROFILED_QUERY} load (its measured runs), self time:\n\n${routerProfile}\n`);
     }
     const routerLoadPeakRssMb = await measureRouterLoadMemory(cluster, (query, seconds) => {
-      const request = requestFor(cluster, 'router', query, gateways, adminToken);
+      const request = requestFor(cluster, 'router', query, sides, adminToken);
       return WRK ? loadWithWrk(request, seconds, workDir) : loadWithAutocannon(request, seconds, expected.get(query.name)!.router);
     }, options.durationSeconds);
     return {
       context: { connections: CONNECTIONS, durationSeconds: options.durationSeconds, rounds: options.rounds, loadGenerator, products: PRODUCT_COUNT, orders: ORDER_COUNT, linesPerOrder: LINES_PER_ORDER },
       runs,
       medians,
+      roundRatios,
       routerLoadPeakRssMb,
       ...(routerProfile !== undefined ? { routerProfile } : {}),
     };
   } finally {
-    for (const gateway of Object.values(hive)) await gateway.stop();
+    for (const side of Object.values(started)) await side.stop();
     await cluster.stop();
     await rm(workDir, { recursive: true, force: true });
   }
@@ -449,13 +500,20 @@ async function peakRssWhile<Name extends string, T>(pids: Record<Name, number>, 
   }
 }
 
-function comparisonTable(medians: GatewayComparisonResults['medians'], options: { durationSeconds: number; rounds: number }): string {
+function comparisonTable(
+  medians: GatewayComparisonResults['medians'],
+  roundRatios: GatewayComparisonResults['roundRatios'],
+  options: { durationSeconds: number; rounds: number; loadGenerator: string },
+): string {
   const fixed = (value: number, digits = 2) => value.toFixed(digits);
+  const spread = (ratios: number[]) => (ratios.length > 1 ? ` (rounds ${fixed(Math.min(...ratios))}–${fixed(Math.max(...ratios))})` : '');
   const lines = [
-    `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, medians. ` +
+    `Gateways side by side: ${options.rounds} interleaved rounds of ${options.durationSeconds} s per query and target, ${CONNECTIONS} connections, ${options.loadGenerator}, medians. ` +
       'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone. ' +
       "Subgraphs' peak RSS here includes what every gateway's load grew them to; their peak behind this router alone follows the table. " +
-      (SHARE_IN_FLIGHT ? 'Identical subgraph calls in flight shared by every gateway (BENCH_SHARE_IN_FLIGHT=1).' : 'No gateway shares identical subgraph calls in flight.'),
+      (SHARE_IN_FLIGHT ? 'Identical subgraph calls in flight shared by every gateway (BENCH_SHARE_IN_FLIGHT=1).' : 'No gateway shares identical subgraph calls in flight.') +
+      ' Ratios: of the medians, and in brackets the lowest and highest of the rounds\' own (router ÷ that round\'s other target).',
+    ...(WRK ? [] : ['', AUTOCANNON_WARNING]),
     '',
     '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB | subgraphs peak RSS MB (products/orders/payments) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -471,7 +529,12 @@ function comparisonTable(medians: GatewayComparisonResults['medians'], options: 
       );
     }
     const router = byTarget.router.requestsPerSecond;
-    lines.push(`| ${name} | router ÷ hive+router-runtime, router ÷ direct | ${fixed(router / byTarget['hive+router-runtime'].requestsPerSecond)}, ${fixed(router / byTarget.direct.requestsPerSecond)} | | | | | | |`);
+    const ratios = roundRatios[name]!;
+    lines.push(
+      `| ${name} | router ÷ hive+router-runtime, router ÷ direct | ${fixed(router / byTarget['hive+router-runtime'].requestsPerSecond)}${spread(ratios.overHiveRouterRuntime)}, ` +
+        `${fixed(router / byTarget.direct.requestsPerSecond)}${spread(ratios.overDirect)} | | | | | | |`,
+    );
+    lines.push(`| ${name} | byte-hop ÷ direct | ${fixed(byTarget['byte-hop'].requestsPerSecond / byTarget.direct.requestsPerSecond)}${spread(ratios.byteHopOverDirect)} | | | | | | |`);
   }
   return lines.join('\n');
 }
