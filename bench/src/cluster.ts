@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { deleteJetStreamNamespace } from '@shop/events';
-import { freePort } from '@shop/events/testing';
+import { freePorts } from '@shop/events/testing';
 import { signDevelopmentToken } from '@shop/router';
 import { startBalancer, type Balancer } from './balancer.js';
 import { findNatsServer, machineBusyMs, readProcStat, treeCpuMs } from './proc.js';
@@ -247,10 +247,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   // port is chosen below, so that none of those can be the one a balancer gets.
   const balancers = new Map<SubgraphName, Balancer>();
   if (replicas > 1) for (const name of SUBGRAPH_NAMES) balancers.set(name, await startBalancer());
-  const ports = new Map<string, number>();
-  for (const name of SERVICE_NAMES) {
-    for (let replica = 0; replica < replicasOf(name); replica += 1) ports.set(instanceName(name, replica), await freePort());
-  }
+  // Every port of the run chosen together, so that no two processes get the same one.
+  const instances = SERVICE_NAMES.flatMap((name) => Array.from({ length: replicasOf(name) }, (_, replica) => instanceName(name, replica)));
+  const privateServers = [...(options.nats.kind === 'private' ? ['nats', 'nats-monitor'] : []), ...(options.postgres.kind === 'private' ? ['postgres'] : [])];
+  const chosen = await freePorts(instances.length + privateServers.length);
+  const ports = new Map([...instances, ...privateServers].map((instance, index) => [instance, chosen[index]!]));
   const portOf = (name: ServiceName, replica = 0) => ports.get(instanceName(name, replica))!;
   const replicaUrls = (name: ServiceName) => Array.from({ length: replicasOf(name) }, (_, replica) => `http://127.0.0.1:${portOf(name, replica)}`);
   const urls = Object.fromEntries(SERVICE_NAMES.map((name) => [name, replicaUrls(name)[0]!])) as Record<ServiceName, string>;
@@ -272,11 +273,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logFile = (name: string) => join(logDir, `${name}.log`);
 
   // --- private Postgres and nats-server -----------------------------------------
-  const natsPort = options.nats.kind === 'private' ? await freePort() : undefined;
+  const natsPort = ports.get('nats');
   const natsUrl = options.nats.kind === 'shared' ? options.nats.url : `nats://127.0.0.1:${natsPort}`;
   const natsStoreDir = join(root, 'nats');
-  const natsMonitorPort = options.nats.kind === 'private' ? await freePort() : undefined;
-  const postgresPort = options.postgres.kind === 'private' ? await freePort() : undefined;
+  const natsMonitorPort = ports.get('nats-monitor');
+  const postgresPort = ports.get('postgres');
   let postgresDataDir: string | undefined;
   let postgresUser: { uid: number; gid: number } | undefined;
   const serverUrl = new URL(options.postgres.kind === 'shared' ? options.postgres.url : `postgres://postgres@127.0.0.1:${postgresPort}/postgres`);
