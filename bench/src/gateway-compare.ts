@@ -125,8 +125,9 @@ export interface GatewayComparisonResults {
   runs: Record<string, Record<GatewayTarget, Run[]>>;
   medians: Record<string, Record<GatewayTarget, Run>>;
   /**
-   * Per query, this router's req/s over another target's in each round (the two ran minutes apart at most):
-   * the spread says how far the machine drifted, which a ratio of medians hides.
+   * Per query, one target's req/s over another's in each round (the router's over Hive + router-runtime's and
+   * over the subgraph's, the hop's over the subgraph's; each pair ran minutes apart at most): the spread says
+   * how far the machine drifted, which a ratio of medians hides.
    */
   roundRatios: Record<string, { overHiveRouterRuntime: number[]; overDirect: number[]; byteHopOverDirect: number[] }>;
   /** Peak RSS of each process under this router's load alone, MB (see measureRouterLoadMemory). */
@@ -197,7 +198,11 @@ async function startByteHop(cluster: Cluster, logDir: string): Promise<SideProce
     main: fileURLToPath(new URL('./byte-hop.ts', import.meta.url)),
     env: { HOP_PORT: String(port), HOP_UPSTREAMS: JSON.stringify({ products: cluster.urls.products, orders: cluster.urls.orders }) },
     logFile: join(logDir, 'byte-hop.log'),
-    isReady: async () => (await fetch(`${url}/products/health`)).ok,
+    isReady: async () => {
+      const response = await fetch(`${url}/products/health`);
+      await response.arrayBuffer();
+      return response.ok;
+    },
   });
   return { url, ...started };
 }
@@ -512,7 +517,7 @@ function comparisonTable(
       'CPU ms/request of each process (gateway | products + orders + payments); direct: the subgraph alone. ' +
       "Subgraphs' peak RSS here includes what every gateway's load grew them to; their peak behind this router alone follows the table. " +
       (SHARE_IN_FLIGHT ? 'Identical subgraph calls in flight shared by every gateway (BENCH_SHARE_IN_FLIGHT=1).' : 'No gateway shares identical subgraph calls in flight.') +
-      ' Ratios: of the medians, and in brackets the lowest and highest of the rounds\' own (router ÷ that round\'s other target).',
+      ' Ratios: of the medians, and in brackets the lowest and highest of the rounds\' own (each ratio of two runs of one round).',
     ...(WRK ? [] : ['', AUTOCANNON_WARNING]),
     '',
     '| query | target | req/s | p50 ms | p99 ms | gateway CPU ms/req | subgraphs CPU ms/req (products/orders/payments) | peak RSS MB | subgraphs peak RSS MB (products/orders/payments) |',
