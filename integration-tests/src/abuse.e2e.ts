@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '@shop/router';
 import { OrdersDocument, PlaceOrderDocument } from '@shop/sdk';
@@ -78,6 +79,42 @@ describe('operation limits in production mode: rejected before any subgraph is c
     expect(answer.status).toBe(413);
     expect(answer.codes).toEqual(['OPERATION_LIMIT_EXCEEDED']);
     expect(answer.fetches).toBe(0);
+  });
+
+  it('refuses a 3 MB body sent in chunks, with no length announced, with 413, and answers the next request', async () => {
+    const before = test.subgraphFetches();
+    const status = await new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+      // node:http sends a body of unknown length chunked; the router finds it too large while reading.
+      const request = http.request(test.url, { method: 'POST', headers: { 'content-type': 'application/json' } }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode, body }));
+      });
+      // Once answered, the router closes the connection: the rest of the upload may fail, as it should.
+      request.on('error', (error) => (request.writableEnded ? undefined : reject(error)));
+      request.write('{ "query": "{ products { totalCount } }", "padding": "');
+      for (let sent = 0; sent < 3 * 1024 * 1024; sent += 64 * 1024) request.write('x'.repeat(64 * 1024));
+      request.end('" }');
+    });
+    expect(status.status).toBe(413);
+    expect((JSON.parse(status.body) as { errors: { extensions: { code: string } }[] }).errors.map((error) => error.extensions.code)).toEqual(['OPERATION_LIMIT_EXCEEDED']);
+    expect(test.subgraphFetches() - before).toBe(0);
+    expect((await postQuery('{ products(first: 1) { totalCount } }')).codes).toEqual([]);
+  });
+
+  it('refuses a body that is not JSON, or not a JSON object, with BAD_REQUEST, and answers the next request', async () => {
+    for (const [body, message] of [
+      ['{ "query": ', /^The request body is not valid JSON: /],
+      ['"{ products { totalCount } }"', /^The request body must be a JSON object/],
+      ['null', /^The request body must be a JSON object/],
+    ] as const) {
+      const answer = await send({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(answer.status, body).toBe(400);
+      expect(answer.codes, body).toEqual(['BAD_REQUEST']);
+      expect(answer.messages[0], body).toMatch(message);
+      expect(answer.fetches).toBe(0);
+    }
+    expect((await postQuery('{ products(first: 1) { totalCount } }')).codes).toEqual([]);
   });
 
   it('refuses a text/plain POST and a GET mutation (CSRF prevention)', async () => {

@@ -7,8 +7,11 @@ import { createProducts, seedOrders, startTestSupergraph, type TestSupergraph } 
 let test: TestSupergraph;
 let origin: string;
 
+/** The one origin this router lets browsers read answers from. */
+const STOREFRONT = 'http://localhost:5173';
+
 beforeAll(async () => {
-  test = await startTestSupergraph();
+  test = await startTestSupergraph({ config: { router: { corsOrigins: [STOREFRONT] } } });
   origin = new URL(test.url).origin;
 });
 afterAll(() => test?.stop());
@@ -230,5 +233,28 @@ describe('subgraph trust', () => {
     const { orders } = test.supergraph;
     const answer = await callDirectly(orders!.url, { query: '{ _service { sdl } }' }, { 'x-shop-subgraph-secret': test.subgraphSecret('orders') });
     expect(answer).toEqual({ status: 200, codes: [] });
+  });
+});
+
+describe('CORS on POST /graphql', () => {
+  const post = (headers: Record<string, string>) =>
+    fetch(test.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: '{ __typename }' }) });
+
+  it('lets an allowed origin read the answer and its request id; another origin gets no CORS header', async () => {
+    const allowed = await post({ origin: STOREFRONT });
+    expect(allowed.status).toBe(200);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(STOREFRONT);
+    expect(allowed.headers.get('access-control-expose-headers')).toContain('x-request-id');
+    expect(allowed.headers.get('vary')).toContain('Origin');
+    const stranger = await post({ origin: 'https://evil.example' });
+    expect(stranger.status).toBe(200);
+    expect(stranger.headers.get('access-control-allow-origin')).toBeNull();
+    expect(stranger.headers.get('vary')).toContain('Origin');
+  });
+
+  it('answers an allowed origin’s preflight, and refuses another’s', async () => {
+    const preflight = (from: string) => fetch(test.url, { method: 'OPTIONS', headers: { origin: from, 'access-control-request-method': 'POST' } });
+    expect((await preflight(STOREFRONT)).status).toBe(204);
+    expect((await preflight('https://evil.example')).status).toBe(403);
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 
 /**
@@ -25,24 +26,40 @@ const PREFLIGHT_MAX_AGE_S = 600;
  * ride on a signed-in user's session.
  */
 export function corsMiddleware(allowedOrigins: readonly string[]): RequestHandler {
-  const allowed = new Set(allowedOrigins);
+  const applyCors = createCors(allowedOrigins);
   return (req, res, next) => {
-    const origin = req.get('origin');
-    const preflight = req.method === 'OPTIONS' && req.get('access-control-request-method') !== undefined;
-    // Answers differ by Origin: caches must not hand one origin's answer to another.
-    res.vary('Origin');
-    if (origin === undefined) return next();
+    if (!applyCors(req, res)) next();
+  };
+}
+
+/**
+ * The same policy on Node's own request and response (the router's POST /graphql path has no Express):
+ * sets the CORS headers and answers a preflight; true when it answered.
+ */
+export function createCors(allowedOrigins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const allowed = new Set(allowedOrigins);
+  return (req, res) => {
+    const { origin } = req.headers;
+    const preflight = req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined;
+    // Answers differ by Origin: caches must not hand one origin's answer to another. Nothing sets Vary
+    // before this runs (it comes first), so appending cannot repeat it.
+    res.appendHeader('vary', 'Origin');
+    if (origin === undefined) return false;
     if (!allowed.has(origin)) {
-      if (preflight) return void res.status(403).end();
-      return next();
+      if (!preflight) return false;
+      res.statusCode = 403;
+      res.end();
+      return true;
     }
-    res.set('access-control-allow-origin', origin);
-    res.set('access-control-expose-headers', EXPOSED_HEADERS.join(', '));
-    if (!preflight) return next();
-    res.set('access-control-allow-methods', 'GET, POST, OPTIONS');
-    res.set('access-control-allow-headers', ALLOWED_HEADERS.join(', '));
-    res.set('access-control-max-age', String(PREFLIGHT_MAX_AGE_S));
-    res.status(204).end();
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('access-control-expose-headers', EXPOSED_HEADERS.join(', '));
+    if (!preflight) return false;
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', ALLOWED_HEADERS.join(', '));
+    res.setHeader('access-control-max-age', String(PREFLIGHT_MAX_AGE_S));
+    res.statusCode = 204;
+    res.end();
+    return true;
   };
 }
 

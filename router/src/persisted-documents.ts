@@ -4,8 +4,9 @@
  *
  * The SDK's codegen (client preset, `persistedDocuments` in codegen.ts) writes
  * a manifest `{ "sha256:<hex>": "<document text>" }`. This module loads it once
- * at start, checks every hash, and sits on `/graphql` between `express.json()`
- * and Apollo Server:
+ * at start, checks every hash, and sits on `/graphql` between reading the body
+ * and Apollo Server (./graphql-post.ts for a JSON POST, the Express middleware
+ * below for the rest):
  *
  * - A request may name a document instead of sending its text, in either of
  *   the two common shapes, as a POST body or as GET search parameters:
@@ -217,12 +218,37 @@ function parseJson(text: string | null): unknown {
   }
 }
 
-function answer(res: Response, outcome: Extract<PersistedDocumentOutcome, { kind: 'refuse' }>): void {
-  // Never cached: a client ahead of the router (new manifest not deployed yet) must not stay stuck.
-  res
-    .status(outcome.status)
-    .set('cache-control', 'private, no-cache, must-revalidate')
-    .json({ errors: [{ message: outcome.message, extensions: { code: outcome.code } }] });
+type Refusal = Extract<PersistedDocumentOutcome, { kind: 'refuse' }>;
+
+/** A POST body (parsed JSON) with its ids replaced by their documents, or why it is refused. */
+export function resolvePostBody(body: unknown, documents: PersistedDocuments, only: boolean): { body: unknown } | { refusal: Refusal } {
+  // Apollo refuses batches (allowBatchedHttpRequests is off); each entry is checked anyway, should that change.
+  const entries = Array.isArray(body) ? body : [body];
+  const rewritten: unknown[] = [];
+  for (const entry of entries) {
+    if (!isRecord(entry)) {
+      rewritten.push(entry); // not a GraphQL request object: Apollo refuses it
+      continue;
+    }
+    const outcome = resolvePersistedDocument(entry, documents, only);
+    if (outcome.kind === 'refuse') return { refusal: outcome };
+    rewritten.push(outcome.kind === 'replace' ? rewriteBody(entry, outcome.query) : entry);
+  }
+  return { body: Array.isArray(body) ? rewritten : rewritten[0] };
+}
+
+/** A refusal's answer: never cached, as a client ahead of the router (new manifest not deployed yet) must not stay stuck. */
+export function refusalAnswer(refusal: Refusal): { status: number; headers: Record<string, string>; body: string } {
+  return {
+    status: refusal.status,
+    headers: { 'cache-control': 'private, no-cache, must-revalidate', 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }),
+  };
+}
+
+function answer(res: Response, refusal: Refusal): void {
+  const { status, headers, body } = refusalAnswer(refusal);
+  res.status(status).set(headers).send(body);
 }
 
 /** Loads and verifies the manifest (a bad one stops the start). */
@@ -239,20 +265,9 @@ export function loadPersistedDocuments(config: PersistedDocumentsConfig, logger?
 export function persistedDocumentsMiddleware(config: PersistedDocumentsConfig, documents: PersistedDocuments = loadPersistedDocuments(config)): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (req.method === 'POST') {
-      const body: unknown = req.body;
-      // Apollo refuses batches (allowBatchedHttpRequests is off); each entry is checked anyway, should that change.
-      const entries = Array.isArray(body) ? body : [body];
-      const rewritten: unknown[] = [];
-      for (const entry of entries) {
-        if (!isRecord(entry)) {
-          rewritten.push(entry); // not a GraphQL request object: Apollo refuses it
-          continue;
-        }
-        const outcome = resolvePersistedDocument(entry, documents, config.only);
-        if (outcome.kind === 'refuse') return answer(res, outcome);
-        rewritten.push(outcome.kind === 'replace' ? rewriteBody(entry, outcome.query) : entry);
-      }
-      req.body = Array.isArray(body) ? rewritten : rewritten[0];
+      const resolved = resolvePostBody(req.body, documents, config.only);
+      if ('refusal' in resolved) return answer(res, resolved.refusal);
+      req.body = resolved.body;
       return next();
     }
     if (req.method === 'GET') {

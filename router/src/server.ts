@@ -3,6 +3,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { request } from 'undici';
 import type { EventTransport } from '@shop/events';
@@ -10,9 +11,10 @@ import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest
 import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
 import { createTokenVerifier } from './auth.js';
-import { corsMiddleware } from './cors.js';
+import { corsMiddleware, createCors } from './cors.js';
 import { mountDevSignIn } from './dev-sign-in.js';
 import { inProjectWords } from './error-messages.js';
+import { graphqlPostHandler } from './graphql-post.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
 import { GRAPHIQL_PATH, offlineGraphiQLHandler } from './graphiql.js';
@@ -65,6 +67,8 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     apiSchema = loaded;
   });
   const app = express();
+  // Set once every route is mounted: POST /graphql with a JSON body served without Express (./graphql-post.ts).
+  let graphqlPost: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
   app.disable('x-powered-by');
   // No ETag: Express would hash every answer (about 1.5 % of the router's time) for a header that POSTed
   // operations never use; what a GET answer may be cached for is said by its Cache-Control.
@@ -78,7 +82,9 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     if (routesMounted) return next();
     res.status(503).set('retry-after', '1').json({ errors: [{ message: 'The router is starting; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
-  const listening = await listen(app, config.port, config.host);
+  const listening = await listen((req: IncomingMessage, res: ServerResponse) => {
+    if (!graphqlPost?.(req, res)) app(req, res);
+  }, config.port, config.host);
 
   const limits = config.operationLimitsEnabled === false ? { parseOptions: {}, validationRules: [], plugins: [] } : operationLimits(config.limits);
   const maskErrors = maskUnexpectedErrors(logger, !config.production);
@@ -173,6 +179,8 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
   app.get('/', (_req, res) => {
     res.redirect('/graphql');
   });
+  // A JSON POST never gets here once the routes are mounted (./graphql-post.ts serves it without Express):
+  // this chain serves GET, subscriptions over SSE, other content types and compressed bodies.
   app.use(
     '/graphql',
     // The client's request id (or a new one) is answered in x-request-id, even to a refused request.
@@ -206,6 +214,14 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     });
   });
   routesMounted = true;
+  graphqlPost = graphqlPostHandler({
+    apollo: server,
+    maxBodyBytes: config.maxBodyBytes,
+    applyCors: createCors(config.corsOrigins ?? []),
+    persistedDocuments: { documents: persistedDocumentsManifest, only: config.persistedDocuments.only },
+    viewerOf: verifyToken,
+    logger,
+  });
 
   return {
     url: `${listening.origin}/graphql`,
