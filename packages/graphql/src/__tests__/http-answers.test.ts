@@ -3,7 +3,12 @@
  * (`@as-integrations/express5`, patched: it reads the query string without
  * url.parse and sends Apollo's answer with Node's end(), see patches/README.md).
  * Every subgraph and the router answer through this integration.
+ *
+ * Apollo Server itself is patched too (see patches/README.md): a query's SHA-256 is remembered, the CSRF
+ * check takes a JSON content type without parsing it, and the Accept header is negotiated for incremental
+ * delivery only when it names multipart/mixed. The last two describes pin what those parts answer.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,5 +82,45 @@ describe("an answer's status, headers and bytes", () => {
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(answer.headers['content-length']).toBe(String(answer.body.length));
     expect(JSON.parse(answer.body.toString('utf8')).errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
+
+describe('CSRF prevention (Apollo Server, patched to take JSON without parsing its content type)', () => {
+  const body = JSON.stringify({ query: '{ greeting }' });
+
+  it('runs a POST whose content type is JSON, however it is spelled', async () => {
+    for (const type of ['application/json', 'Application/JSON', 'application/json;charset=UTF-8', 'application/json ; charset=utf-8', 'application/json\t; charset=utf-8']) {
+      const answer = await send('POST', '/graphql', { 'content-type': type }, body);
+      expect(answer.status, type).toBe(200);
+    }
+  });
+
+  it('refuses a POST with a simple request’s content type and no preflight header', async () => {
+    for (const type of ['text/plain', ' text/plain', 'Text/Plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      const answer = await send('POST', '/graphql', { 'content-type': type }, body);
+      expect(answer.status, type).toBe(400);
+      expect(answer.body.toString('utf8'), type).toContain('Cross-Site Request Forgery');
+    }
+  });
+});
+
+describe('automatic persisted queries (Apollo Server, patched to remember each query’s SHA-256)', () => {
+  const query = '{ greeting(name: "APQ") }';
+  const hash = createHash('sha256').update(query).digest('hex');
+  const post = (payload: unknown) => send('POST', '/graphql', { 'content-type': 'application/json' }, JSON.stringify(payload));
+  const persisted = (sha256Hash: string) => ({ persistedQuery: { version: 1, sha256Hash } });
+
+  it('registers a query under its hash, runs it by hash, and refuses a hash that is not the query’s every time', async () => {
+    expect((await post({ extensions: persisted(hash) })).body.toString('utf8')).toContain('PERSISTED_QUERY_NOT_FOUND');
+    expect((await post({ query, extensions: persisted(hash) })).status).toBe(200);
+    const byHash = await post({ extensions: persisted(hash) });
+    expect(JSON.parse(byHash.body.toString('utf8'))).toEqual({ data: { greeting: 'héllo APQ ✓' } });
+    // The same text under another hash: refused however often it was hashed before.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const wrong = await post({ query, extensions: persisted('0'.repeat(64)) });
+      // Apollo Server's "provided sha does not match query" carries no code: the subgraph masks its message.
+      expect(wrong.status).toBe(400);
+      expect(JSON.parse(wrong.body.toString('utf8'))).toEqual({ errors: [expect.objectContaining({ message: expect.any(String) })] });
+    }
   });
 });
