@@ -5,7 +5,7 @@
  * The SDK's codegen (client preset, `persistedDocuments` in codegen.ts) writes
  * a manifest `{ "sha256:<hex>": "<document text>" }`. This module loads it once
  * at start, checks every hash, and sits on `/graphql` between reading the body
- * and Apollo Server (./graphql-post.ts for a JSON POST, the Express middleware
+ * and Apollo Server (graphqlPostRoute of @shop/graphql for a JSON POST, the Express middleware
  * below for the rest):
  *
  * - A request may name a document instead of sending its text, in either of

@@ -2,26 +2,25 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import { request } from 'undici';
 import type { EventTransport } from '@shop/events';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
-import { maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
+import { bodyParserErrors, graphqlPostRoute, maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
 import { createTokenVerifier } from './auth.js';
 import { corsMiddleware, createCors } from './cors.js';
 import { mountDevSignIn } from './dev-sign-in.js';
 import { inProjectWords } from './error-messages.js';
-import { graphqlPostHandler } from './graphql-post.js';
 import type { RouterConfig } from './config.js';
 import { createGateway, SubgraphFetchCounter, type RouterContext } from './gateway.js';
 import { GRAPHIQL_PATH, offlineGraphiQLHandler } from './graphiql.js';
 import { sandboxLandingPage } from './landing-page.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, keepLimitCode, operationLimits } from './limits.js';
 import { startLiveSubscriptions, subscriptionsNeedAStream } from './live/index.js';
-import { loadPersistedDocuments, persistedDocumentsMiddleware } from './persisted-documents.js';
+import { loadPersistedDocuments, persistedDocumentsMiddleware, refusalAnswer, resolvePostBody } from './persisted-documents.js';
 
 export interface RunningRouter {
   /** The public GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql */
@@ -67,7 +66,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     apiSchema = loaded;
   });
   const app = express();
-  // Set once every route is mounted: POST /graphql with a JSON body served without Express (./graphql-post.ts).
+  // Set once every route is mounted: POST /graphql with a JSON body served without Express (graphqlPostRoute of @shop/graphql).
   let graphqlPost: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
   app.disable('x-powered-by');
   // No ETag: Express would hash every answer (about 1.5 % of the router's time) for a header that POSTed
@@ -179,7 +178,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
   app.get('/', (_req, res) => {
     res.redirect('/graphql');
   });
-  // A JSON POST never gets here once the routes are mounted (./graphql-post.ts serves it without Express):
+  // A JSON POST never gets here once the routes are mounted (graphqlPostRoute serves it without Express):
   // this chain serves GET, subscriptions over SSE, other content types and compressed bodies.
   app.use(
     '/graphql',
@@ -200,27 +199,22 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
       context: async ({ req, res }) => ({ viewer: await verifyToken(req.get('authorization')), requestId: res.locals['requestId'] as string }),
     }),
   );
-  // Body-parser failures (too large, not JSON) answered as GraphQL errors, not HTML pages.
-  app.use('/graphql', (error: { status?: number; type?: string; message?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const tooLarge = error.type === 'entity.too.large';
-    res.status(error.status ?? 400).json({
-      errors: [
-        {
-          message: tooLarge ? `The request body exceeds ${config.maxBodyBytes} bytes` : `The request body is not valid JSON: ${error.message ?? 'unreadable'}`,
-          extensions: { code: tooLarge ? 'OPERATION_LIMIT_EXCEEDED' : 'BAD_REQUEST' },
-        },
-      ],
-    });
-  });
+  app.use('/graphql', bodyParserErrors(config.maxBodyBytes));
   routesMounted = true;
-  graphqlPost = graphqlPostHandler({
+  const applyCors = createCors(config.corsOrigins ?? []);
+  graphqlPost = graphqlPostRoute<RouterContext>({
     apollo: server,
     maxBodyBytes: config.maxBodyBytes,
-    applyCors: createCors(config.corsOrigins ?? []),
-    persistedDocuments: { documents: persistedDocumentsManifest, only: config.persistedDocuments.only },
-    viewerOf: verifyToken,
     logger,
+    answerRequestId: true,
+    // Sets the CORS headers: a POST is never a preflight, so it is never answered here.
+    admit: (req, res) => void applyCors(req, res),
+    // Documents sent by id are replaced by their text; in only-mode, operations not in the manifest are refused.
+    prepareBody: (body) => {
+      const resolved = resolvePostBody(body, persistedDocumentsManifest, config.persistedDocuments.only);
+      return 'refusal' in resolved ? { refusal: refusalAnswer(resolved.refusal) } : resolved;
+    },
+    context: async (req, requestId) => ({ viewer: await verifyToken(req.headers.authorization), requestId }),
   });
 
   return {

@@ -5,15 +5,21 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { timingSafeEqual } from 'node:crypto';
-import express, { type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express from 'express';
 // The errors module alone: the router loads this package, and must not load Kysely and pg with it.
 import { isDatabaseUnavailable } from '@shop/database/errors';
 import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
+
 import { listen, mountProbes } from '@shop/runtime';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode } from './errors.js';
+import { bodyParserErrors, errorAnswer, graphqlPostRoute, type EarlyAnswer } from './graphql-post.js';
 import { requestTelemetryPlugin } from './request-telemetry.js';
 import { viewerFromHeaders, type Viewer } from './viewer.js';
+
+/** The largest request body a subgraph reads (the router's own limit is lower: a client's operation). */
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
 
 /** Where and how a service listens; the part of its options every subgraph shares. */
 export interface ServeOptions {
@@ -56,7 +62,11 @@ export async function startSubgraphServer<Context extends BaseContext>(
 ): Promise<RunningServer> {
   const app = express();
   app.disable('x-powered-by');
-  const listening = await listen(app, options.port, options.host);
+  // Set once Apollo Server has started: POST /graphql with a JSON body served without Express (./graphql-post.ts).
+  let graphqlPost: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
+  const listening = await listen((req: IncomingMessage, res: ServerResponse) => {
+    if (!graphqlPost?.(req, res)) app(req, res);
+  }, options.port, options.host);
   const server = new ApolloServer<Context>({
     schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
     includeStacktraceInErrorResponses: false,
@@ -86,10 +96,28 @@ export async function startSubgraphServer<Context extends BaseContext>(
     registers: [options.metrics],
   });
   mountProbes(app, { checkReady: options.checkReady, metrics: options.metrics });
-  if (options.secret) app.use('/graphql', requireRouterSecret(options.secret));
+  const refuseWithoutSecret = options.secret ? routerSecretCheck(options.secret) : () => undefined;
+  const contextOf = (req: IncomingMessage) => options.createContext(viewerFromHeaders({ get: (name) => headerValue(req.headers[name]) }));
+  graphqlPost = graphqlPostRoute<Context>({
+    apollo: server,
+    maxBodyBytes: MAX_BODY_BYTES,
+    logger: options.logger,
+    answerRequestId: false,
+    admit: refuseWithoutSecret,
+    // Everything done for this request (resolvers, loaders, SQL, the events it writes, log lines) runs in
+    // its trace, under the router's request id; its SQL statements are counted when it is answered.
+    onTrace: (trace, res) => res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements)),
+    context: async (req) => contextOf(req),
+  });
+  // The same steps through Express, for what the route above leaves (GET, another content type, a compressed body).
+  app.use('/graphql', (req, res, next) => {
+    const refusal = refuseWithoutSecret(req);
+    if (refusal) return void res.status(refusal.status).set(refusal.headers).send(refusal.body);
+    next();
+  });
   app.use(
     '/graphql',
-    express.json({ limit: '5mb' }),
+    express.json({ limit: MAX_BODY_BYTES }),
     // Everything done for this request (resolvers, loaders, SQL, the events it
     // writes, log lines) runs in its trace, under the router's request id.
     // Entered after the body is read: body parsing runs in the socket's async
@@ -99,10 +127,9 @@ export async function startSubgraphServer<Context extends BaseContext>(
         res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements));
         next();
       }),
-    expressMiddleware(server, {
-      context: async ({ req }) => options.createContext(viewerFromHeaders({ get: (name) => req.get(name) })),
-    }),
+    expressMiddleware(server, { context: async ({ req }) => contextOf(req) }),
   );
+  app.use('/graphql', bodyParserErrors(MAX_BODY_BYTES));
 
   return {
     name: options.name,
@@ -146,13 +173,17 @@ export function maskUnexpectedErrors(logger: Logger, development: boolean) {
 /** The header the router authenticates itself with to a subgraph. */
 export const SUBGRAPH_SECRET_HEADER = 'x-shop-subgraph-secret';
 
-function requireRouterSecret(secret: string): RequestHandler {
+/** The refusal of a request without the router's secret, or undefined when it carries it. */
+function routerSecretCheck(secret: string): (req: IncomingMessage) => EarlyAnswer | undefined {
   const expected = Buffer.from(secret);
-  return (req, res, next) => {
-    const given = Buffer.from(req.get(SUBGRAPH_SECRET_HEADER) ?? '');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return next();
-    res.status(401).json({
-      errors: [{ message: `This subgraph answers the router only (${SUBGRAPH_SECRET_HEADER} missing or wrong)`, extensions: { code: 'UNAUTHENTICATED' } }],
-    });
+  return (req) => {
+    const given = Buffer.from(headerValue(req.headers[SUBGRAPH_SECRET_HEADER]) ?? '');
+    if (given.length === expected.length && timingSafeEqual(given, expected)) return undefined;
+    return errorAnswer(401, `This subgraph answers the router only (${SUBGRAPH_SECRET_HEADER} missing or wrong)`, 'UNAUTHENTICATED');
   };
+}
+
+/** One header's value as Express's req.get gives it (several of one header are joined by Node). */
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }

@@ -1,8 +1,8 @@
 /**
- * What a client receives over HTTP from an Apollo Server behind Express
- * (`@as-integrations/express5`, patched: it reads the query string without
- * url.parse and sends Apollo's answer with Node's end(), see patches/README.md).
- * Every subgraph and the router answer through this integration.
+ * What a client receives over HTTP from a subgraph's server: a JSON POST through graphqlPostRoute
+ * (../graphql-post.ts, Node's own request and response), anything else through Express and Apollo's
+ * Express integration (`@as-integrations/express5`, patched: it reads the query string without url.parse
+ * and sends Apollo's answer with Node's end(), see patches/README.md). The router answers the same two ways.
  *
  * Apollo Server itself is patched too (see patches/README.md): a query's SHA-256 is remembered, the CSRF
  * check takes a JSON content type without parsing it, and the Accept header is negotiated for incremental
@@ -82,6 +82,33 @@ describe("an answer's status, headers and bytes", () => {
     expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(answer.headers['content-length']).toBe(String(answer.body.length));
     expect(JSON.parse(answer.body.toString('utf8')).errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+  });
+});
+
+describe('a POST body the subgraph cannot run', () => {
+  it('not JSON, or not a JSON object: 400 BAD_REQUEST as a GraphQL error, and the next request is answered', async () => {
+    for (const [body, message] of [
+      ['{ "query": ', /^The request body is not valid JSON: /],
+      ['[1', /^The request body is not valid JSON: /],
+      ['42', /^The request body must be a JSON object/],
+    ] as const) {
+      const answer = await send('POST', '/graphql', { 'content-type': 'application/json' }, body);
+      expect(answer.status, body).toBe(400);
+      expect(answer.headers['content-type'], body).toBe('application/json; charset=utf-8');
+      const { errors } = JSON.parse(answer.body.toString('utf8')) as { errors: { message: string; extensions: { code: string } }[] };
+      expect(errors.map((error) => error.extensions.code), body).toEqual(['BAD_REQUEST']);
+      expect(errors[0]!.message, body).toMatch(message);
+    }
+    expect((await send('POST', '/graphql', { 'content-type': 'application/json' }, JSON.stringify({ query: '{ greeting }' }))).status).toBe(200);
+  });
+
+  it('over 5 MB, sent with its length or in chunks without one: 413 OPERATION_LIMIT_EXCEEDED', async () => {
+    const body = JSON.stringify({ query: '{ greeting }', padding: 'x'.repeat(5 * 1024 * 1024) });
+    const withLength = await send('POST', '/graphql', { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }, body);
+    expect(withLength.status).toBe(413);
+    const chunked = await send('POST', '/graphql', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body);
+    expect(chunked.status).toBe(413);
+    expect(JSON.parse(chunked.body.toString('utf8')).errors[0].extensions.code).toBe('OPERATION_LIMIT_EXCEEDED');
   });
 });
 
