@@ -66,8 +66,6 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     apiSchema = loaded;
   });
   const app = express();
-  // Set once every route is mounted: POST /graphql with a JSON body served without Express (graphqlPostRoute of @shop/graphql).
-  let graphqlPost: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
   app.disable('x-powered-by');
   // No ETag: Express would hash every answer (about 1.5 % of the router's time) for a header that POSTed
   // operations never use; what a GET answer may be cached for is said by its Cache-Control.
@@ -81,6 +79,8 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     if (routesMounted) return next();
     res.status(503).set('retry-after', '1').json({ errors: [{ message: 'The router is starting; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
   });
+  // Set once every route is mounted: POST /graphql with a JSON body served without Express (graphqlPostRoute of @shop/graphql).
+  let graphqlPost: ((req: IncomingMessage, res: ServerResponse) => boolean) | undefined = undefined;
   const listening = await listen((req: IncomingMessage, res: ServerResponse) => {
     if (!graphqlPost?.(req, res)) app(req, res);
   }, config.port, config.host);
