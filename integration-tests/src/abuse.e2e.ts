@@ -101,6 +101,19 @@ describe('operation limits in production mode: rejected before any subgraph is c
     expect((await postQuery('{ products(first: 1) { totalCount } }')).codes).toEqual([]);
   });
 
+  it('forgets a request whose client leaves halfway through its body, and answers the next one', async () => {
+    const before = test.subgraphFetches();
+    await new Promise<void>((resolve, reject) => {
+      const request = http.request(test.url, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': '1000' } });
+      request.on('error', () => resolve()); // the socket this test destroys
+      request.on('response', () => reject(new Error('expected no answer to a request whose body never arrived')));
+      request.write('{ "query": "{ products { totalCount } }", "pad');
+      setTimeout(() => request.destroy(), 100);
+    });
+    expect(test.subgraphFetches() - before).toBe(0);
+    expect((await postQuery('{ products(first: 1) { totalCount } }')).codes).toEqual([]);
+  });
+
   it('refuses a body that is not JSON, or not a JSON object, with BAD_REQUEST, and answers the next request', async () => {
     for (const [body, message] of [
       ['{ "query": ', /^The request body is not valid JSON: /],
