@@ -14,6 +14,16 @@ const EXPOSED_HEADERS = ['x-request-id'];
 /** How long a browser may reuse a preflight answer, in seconds. */
 const PREFLIGHT_MAX_AGE_S = 600;
 
+/** The policy as Express middleware, for every request the JSON POST route does not take. */
+export function corsMiddleware(applyCors: CorsPolicy): RequestHandler {
+  return (req, res, next) => {
+    if (!applyCors(req, res)) next();
+  };
+}
+
+/** Sets the CORS headers of an answer and answers a preflight itself; true when it answered. */
+export type CorsPolicy = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 /**
  * Cross-origin access for browser clients (the storefront), from an
  * allow-list of exact origins (`CORS_ORIGINS`). An allowed origin gets
@@ -24,19 +34,11 @@ const PREFLIGHT_MAX_AGE_S = 600;
  * No credentials are allowed: the API authenticates with a bearer token the
  * client sends itself, never with cookies, so a page of another origin cannot
  * ride on a signed-in user's session.
+ *
+ * Made on Node's own request and response: the router's JSON POST /graphql (no Express) applies it
+ * directly, everything else through corsMiddleware.
  */
-export function corsMiddleware(allowedOrigins: readonly string[]): RequestHandler {
-  const applyCors = createCors(allowedOrigins);
-  return (req, res, next) => {
-    if (!applyCors(req, res)) next();
-  };
-}
-
-/**
- * The same policy on Node's own request and response (the router's POST /graphql path has no Express):
- * sets the CORS headers and answers a preflight; true when it answered.
- */
-export function createCors(allowedOrigins: readonly string[]): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createCors(allowedOrigins: readonly string[]): CorsPolicy {
   const allowed = new Set(allowedOrigins);
   return (req, res) => {
     const { origin } = req.headers;

@@ -71,7 +71,8 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
   // operations never use; what a GET answer may be cached for is said by its Cache-Control.
   app.set('etag', false);
   // First, so every answer (a refusal, a 503 while starting) reaches an allowed browser origin readable.
-  app.use(corsMiddleware(config.corsOrigins ?? []));
+  const applyCors = createCors(config.corsOrigins ?? []);
+  app.use(corsMiddleware(applyCors));
   // The server listens before its routes are mounted (Apollo's drain plugin needs it): until
   // then a request is told to come back (503), not answered 404 as if /graphql did not exist.
   let routesMounted = false;
@@ -201,7 +202,6 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
   );
   app.use('/graphql', bodyParserErrors(config.maxBodyBytes));
   routesMounted = true;
-  const applyCors = createCors(config.corsOrigins ?? []);
   graphqlPost = graphqlPostRoute<RouterContext>({
     apollo: server,
     maxBodyBytes: config.maxBodyBytes,

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routerConfigFromEnv } from '../config.js';
-import { corsMiddleware, DEVELOPMENT_CORS_ORIGINS, parseCorsOrigins } from '../cors.js';
+import { corsMiddleware, createCors, DEVELOPMENT_CORS_ORIGINS, parseCorsOrigins } from '../cors.js';
 
 const STOREFRONT = 'http://127.0.0.1:5173';
 const STRANGER = 'https://evil.example';
@@ -14,7 +14,7 @@ let url: string;
 beforeAll(async () => {
   // The router mounts the middleware ahead of /graphql; a stand-in route is enough to see what it adds.
   const app = express();
-  app.use(corsMiddleware([STOREFRONT]));
+  app.use(corsMiddleware(createCors([STOREFRONT])));
   app.post('/graphql', (_req, res) => void res.json({ data: { ok: true } }));
   server = await new Promise<Server>((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
