@@ -38,6 +38,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '@shop/observability';
+import { errorAnswer, type EarlyAnswer } from '@shop/graphql';
 import type { PersistedDocumentsConfig } from './settings.js';
 
 export { DEFAULT_PERSISTED_DOCUMENTS_MANIFEST, type PersistedDocumentsConfig } from './settings.js';
@@ -238,12 +239,9 @@ export function resolvePostBody(body: unknown, documents: PersistedDocuments, on
 }
 
 /** A refusal's answer: never cached, as a client ahead of the router (new manifest not deployed yet) must not stay stuck. */
-export function refusalAnswer(refusal: Refusal): { status: number; headers: Record<string, string>; body: string } {
-  return {
-    status: refusal.status,
-    headers: { 'cache-control': 'private, no-cache, must-revalidate', 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify({ errors: [{ message: refusal.message, extensions: { code: refusal.code } }] }),
-  };
+export function refusalAnswer(refusal: Refusal): EarlyAnswer {
+  const answer = errorAnswer(refusal.status, refusal.message, refusal.code);
+  return { ...answer, headers: { ...answer.headers, 'cache-control': 'private, no-cache, must-revalidate' } };
 }
 
 function answer(res: Response, refusal: Refusal): void {

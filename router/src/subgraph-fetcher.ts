@@ -4,6 +4,7 @@ import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { Client, Pool, type Dispatcher } from 'undici';
 import { circuitBreaker, CircuitState, ConsecutiveBreaker, handleAll, isBrokenCircuitError } from 'cockatiel';
 import { Counter, Gauge, Histogram, trackBreakerState, type Logger, type Registry } from '@shop/observability';
+import { headerValue } from '@shop/graphql';
 import type { SubgraphResilience } from './settings.js';
 
 export { DEFAULT_SUBGRAPH_RESILIENCE, type SubgraphResilience } from './settings.js';
@@ -279,7 +280,6 @@ function createTransport(timeoutMs: number) {
 const RESET_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
 
 /** A header's value as fetch's `Headers` gives it: repeated values joined by ", ". */
-const headerValue = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value);
 
 /** The router asks for no compression; a proxy in between might still compress. */
 function decode(bytes: Buffer, encoding: string | undefined): Buffer {

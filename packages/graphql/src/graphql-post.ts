@@ -96,7 +96,7 @@ async function serve<Context extends BaseContext>(req: IncomingMessage, res: Ser
     if ('refusal' in prepared) return sendEarly(res, prepared.refusal);
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+      if (value !== undefined) headers.set(name, headerValue(value)!);
     }
     const query = req.url!.indexOf('?');
     const response = await route.apollo.executeHTTPGraphQLRequest({
@@ -129,6 +129,11 @@ function sendEarly(res: ServerResponse, answer: EarlyAnswer): void {
   for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
   res.statusCode = answer.status;
   res.end(answer.body);
+}
+
+/** One header's value as Express's req.get gives it: several of one header joined by `, `. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** A GraphQL error answer, `{ errors: [{ message, extensions: { code } }] }`. */

@@ -1,4 +1,4 @@
-export { bodyParserErrors, errorAnswer, graphqlPostRoute, type EarlyAnswer, type GraphQLPostRoute } from './graphql-post.js';
+export { bodyParserErrors, errorAnswer, graphqlPostRoute, headerValue, type EarlyAnswer, type GraphQLPostRoute } from './graphql-post.js';
 export { badUserInput, conflict, ErrorCode, forbidden, isPublicErrorCode, unauthenticated } from './errors.js';
 export {
   decodeCursor,

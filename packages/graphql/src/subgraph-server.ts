@@ -9,12 +9,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express from 'express';
 // The errors module alone: the router loads this package, and must not load Kysely and pg with it.
 import { isDatabaseUnavailable } from '@shop/database/errors';
-import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
-
+import { acceptRequestId, Histogram, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry, type Trace } from '@shop/observability';
 import { listen, mountProbes } from '@shop/runtime';
 import type { DocumentNode, GraphQLFormattedError } from 'graphql';
 import { ErrorCode, isPublicErrorCode } from './errors.js';
-import { bodyParserErrors, errorAnswer, graphqlPostRoute, type EarlyAnswer } from './graphql-post.js';
+import { bodyParserErrors, errorAnswer, graphqlPostRoute, headerValue, type EarlyAnswer } from './graphql-post.js';
 import { requestTelemetryPlugin } from './request-telemetry.js';
 import { viewerFromHeaders, type Viewer } from './viewer.js';
 
@@ -97,6 +96,9 @@ export async function startSubgraphServer<Context extends BaseContext>(
   });
   mountProbes(app, { checkReady: options.checkReady, metrics: options.metrics });
   const refuseWithoutSecret = options.secret ? routerSecretCheck(options.secret) : () => undefined;
+  // Everything done for a request (resolvers, loaders, SQL, the events it writes, log lines) runs in its
+  // trace, under the router's request id; its SQL statements are counted when it is answered.
+  const countStatements = (trace: Trace, res: ServerResponse) => res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements));
   const contextOf = (req: IncomingMessage) => options.createContext(viewerFromHeaders({ get: (name) => headerValue(req.headers[name]) }));
   graphqlPost = graphqlPostRoute<Context>({
     apollo: server,
@@ -104,9 +106,7 @@ export async function startSubgraphServer<Context extends BaseContext>(
     logger: options.logger,
     answerRequestId: false,
     admit: refuseWithoutSecret,
-    // Everything done for this request (resolvers, loaders, SQL, the events it writes, log lines) runs in
-    // its trace, under the router's request id; its SQL statements are counted when it is answered.
-    onTrace: (trace, res) => res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements)),
+    onTrace: countStatements,
     context: async (req) => contextOf(req),
   });
   // The same steps through Express, for what the route above leaves (GET, another content type, a compressed body).
@@ -118,13 +118,10 @@ export async function startSubgraphServer<Context extends BaseContext>(
   app.use(
     '/graphql',
     express.json({ limit: MAX_BODY_BYTES }),
-    // Everything done for this request (resolvers, loaders, SQL, the events it
-    // writes, log lines) runs in its trace, under the router's request id.
-    // Entered after the body is read: body parsing runs in the socket's async
-    // context, not the request's.
+    // Entered after the body is read: body parsing runs in the socket's async context, not the request's.
     (req, res, next) =>
       runInRequest(acceptRequestId(req.get(REQUEST_ID_HEADER)), (trace) => {
-        res.on('finish', () => sqlPerRequest.observe(trace.sqlStatements));
+        countStatements(trace, res);
         next();
       }),
     expressMiddleware(server, { context: async ({ req }) => contextOf(req) }),
@@ -181,9 +178,4 @@ function routerSecretCheck(secret: string): (req: IncomingMessage) => EarlyAnswe
     if (given.length === expected.length && timingSafeEqual(given, expected)) return undefined;
     return errorAnswer(401, `This subgraph answers the router only (${SUBGRAPH_SECRET_HEADER} missing or wrong)`, 'UNAUTHENTICATED');
   };
-}
-
-/** One header's value as Express's req.get gives it (several of one header are joined by Node). */
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
 }
