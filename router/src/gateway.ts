@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ApolloGateway, type GraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { isBrokenCircuitError } from 'cockatiel';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, parse, type OperationDefinitionNode } from 'graphql';
 import { Counter, REQUEST_ID_HEADER, type Logger, type Registry } from '@shop/observability';
 import { SUPERGRAPH_PATH, type SubgraphName } from '@shop/schema';
 import { SUBGRAPH_SECRET_HEADER, viewerToHeaders, type Viewer } from '@shop/graphql';
+import { answersAsIs, dataAsIs, supergraphEnumsOf, type DataAsIs, type SupergraphEnums } from './answer-as-is.js';
 import { expandEntities, uniqueRepresentations } from './representations.js';
 import { createSubgraphFetcher, createSubgraphMetrics, type SubgraphFetcher, type SubgraphResilience, type SubgraphResponse } from './subgraph-fetcher.js';
 
@@ -12,6 +13,12 @@ export interface RouterContext {
   viewer: Viewer;
   /** Sent to every subgraph this request calls (x-request-id). */
   requestId: string;
+  /**
+   * Set for requests over HTTP: Apollo Server serialises their answer with
+   * `stringifyAnswer`, so it may carry a subgraph's data as is
+   * (./answer-as-is.ts). Unset for `executeOperation`, whose caller reads the data.
+   */
+  serialisedForHttp?: boolean;
 }
 
 /** The code of the error a query gets for the part a failing subgraph should have answered. */
@@ -45,10 +52,27 @@ interface SubgraphDataSourceOptions {
   logger: Logger;
   /** Identical query calls in flight share one HTTP request (SUBGRAPH_SHARE_IN_FLIGHT); counted here. */
   sharing: Counter<'subgraph'> | undefined;
+  supergraphEnums: SupergraphEnums;
+  /** Answers passed on as the subgraph sent them (./answer-as-is.ts), by subgraph. */
+  answeredAsIs: Counter<'subgraph'>;
 }
 
-type ProcessOptions = GraphQLDataSourceProcessOptions<RouterContext>;
+/**
+ * `answerAsIs`: set by the router's patch of @apollo/gateway when the plan is
+ * this one fetch at the root and nothing is required or rewritten; the data
+ * source may then answer `{ dataAsIs }`, which the gateway returns as the
+ * query's data without shaping it.
+ */
+type ProcessOptions = GraphQLDataSourceProcessOptions<RouterContext> & { answerAsIs?: true };
 type GatewayResponse = Awaited<ReturnType<GraphQLDataSource<RouterContext>['process']>>;
+type AnswerAsIs = { dataAsIs: DataAsIs };
+
+/**
+ * Per client operation (Apollo Server keeps each parsed document while it is
+ * in use), whether the answers of the one subgraph operation its plan sends
+ * can be passed on as they are.
+ */
+const asIsByOperation = new WeakMap<OperationDefinitionNode, { subgraphQuery: string; allowed: boolean }>();
 
 /**
  * Calls one subgraph for the router: authenticates with the subgraph's
@@ -94,7 +118,14 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     let response: SubgraphResponse;
     try {
       response = await this.#call(options, headers, body);
-      const parsed = parseAnswer(response);
+      const text = response.body.toString('utf8');
+      const asIs = this.#answerAsIs(options, response, text);
+      if (asIs) {
+        restrictCachePolicy(options, response.headers.get('cache-control'));
+        this.#options.answeredAsIs.inc({ subgraph: this.#options.subgraph });
+        return asIs as unknown as GatewayResponse;
+      }
+      const parsed = parseAnswer(response, text);
       if (!response.ok) throw errorFromAnswer(response, parsed);
       if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`Expected JSON response body, but received: ${String(parsed)}`);
       answer = parsed as GatewayResponse;
@@ -103,6 +134,23 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
     }
     restrictCachePolicy(options, response.headers.get('cache-control'));
     return unique ? expandEntities(answer, unique) : answer;
+  }
+
+  /** The answer's data as is, when the gateway asked for it and both the operations and the answer allow it (./answer-as-is.ts). */
+  #answerAsIs(options: ProcessOptions, response: SubgraphResponse, text: string): AnswerAsIs | undefined {
+    if (!options.answerAsIs || !response.ok || !isJson(response) || !options.context.serialisedForHttp || !('incomingRequestContext' in options)) return undefined;
+    const { operation, document, schema } = options.incomingRequestContext;
+    const subgraphQuery = options.request.query;
+    if (!operation || !document || !subgraphQuery) return undefined;
+    let decided = asIsByOperation.get(operation);
+    if (decided?.subgraphQuery !== subgraphQuery) {
+      const allowed = answersAsIs({ operation, document }, parse(subgraphQuery, { noLocation: true }), schema, this.#options.supergraphEnums);
+      decided = { subgraphQuery, allowed };
+      asIsByOperation.set(operation, decided);
+    }
+    if (!decided.allowed) return undefined;
+    const data = dataAsIs(text);
+    return data && { dataAsIs: data };
   }
 
   /**
@@ -150,10 +198,13 @@ class SubgraphDataSource implements GraphQLDataSource<RouterContext> {
 }
 
 /** JSON when the subgraph says so (as RemoteGraphQLDataSource.parseBody), else the text. */
-function parseAnswer(response: SubgraphResponse): unknown {
-  const text = response.body.toString('utf8');
+function parseAnswer(response: SubgraphResponse, text: string): unknown {
+  return isJson(response) ? JSON.parse(text) : text;
+}
+
+function isJson(response: SubgraphResponse): boolean {
   const type = response.headers.get('content-type');
-  return type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) ? JSON.parse(text) : text;
+  return !!type && (type.startsWith('application/json') || type.startsWith('application/graphql-response+json'));
 }
 
 /** What RemoteGraphQLDataSource.errorFromResponse makes of a non-2xx answer. */
@@ -224,8 +275,16 @@ export function createGateway(options: {
         registers: [options.metrics],
       })
     : undefined;
+  const answeredAsIs = new Counter({
+    name: 'shop_router_answers_as_is_total',
+    help: 'Answers made of one subgraph call whose data the router passed on as the subgraph sent it, without reshaping, by subgraph',
+    labelNames: ['subgraph'],
+    registers: [options.metrics],
+  });
+  const supergraphSdl = options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8');
+  const supergraphEnums = supergraphEnumsOf(supergraphSdl);
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl ?? readFileSync(SUPERGRAPH_PATH, 'utf8'),
+    supergraphSdl,
     buildService: ({ name, url }) => {
       const target = options.subgraphUrls[name as SubgraphName] ?? url;
       if (!target) throw new Error(`The supergraph names no URL for subgraph "${name}" and none is configured`);
@@ -241,6 +300,8 @@ export function createGateway(options: {
         secret: options.subgraphSecrets[name as SubgraphName],
         logger: options.logger,
         sharing,
+        supergraphEnums,
+        answeredAsIs,
       });
     },
   });

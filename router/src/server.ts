@@ -10,6 +10,7 @@ import type { EventTransport } from '@shop/events';
 import { acceptRequestId, createMetricsRegistry, REQUEST_ID_HEADER, runInRequest, type Logger, type Registry } from '@shop/observability';
 import { bodyParserErrors, graphqlPostRoute, maskUnexpectedErrors, requestTelemetryPlugin } from '@shop/graphql';
 import { listen, mountMetrics, mountProbes, type ListeningServer } from '@shop/runtime';
+import { stringifyAnswer } from './answer-as-is.js';
 import { createTokenVerifier } from './auth.js';
 import { corsMiddleware, createCors } from './cors.js';
 import { mountDevSignIn } from './dev-sign-in.js';
@@ -101,6 +102,8 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     // The launcher owns shutdown (drain, then close consumers and databases, in order);
     // Apollo's own signal handlers would stop servers behind its back.
     stopOnTerminationSignals: false,
+    // Writes a subgraph's data passed on as is (./answer-as-is.ts) as the text it came as.
+    stringifyResult: stringifyAnswer,
     formatError: (formatted, error) => maskErrors(inProjectWords(keepLimitCode(formatted, error)), error),
     plugins: [
       requestTelemetryPlugin<RouterContext>({ registry: metrics, logger, logLevel: 'info' }),
@@ -197,7 +200,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
     // Documents sent by id are replaced by their text; in only-mode, operations not in the manifest are refused here.
     persistedDocuments,
     expressMiddleware(server, {
-      context: async ({ req, res }) => ({ viewer: await verifyToken(req.get('authorization')), requestId: res.locals['requestId'] as string }),
+      context: async ({ req, res }) => ({ viewer: await verifyToken(req.get('authorization')), requestId: res.locals['requestId'] as string, serialisedForHttp: true }),
     }),
   );
   app.use('/graphql', bodyParserErrors(config.maxBodyBytes));
@@ -214,7 +217,7 @@ export async function startRouter(config: RouterConfig, logger: Logger, dependen
       const resolved = resolvePostBody(body, persistedDocumentsManifest, config.persistedDocuments.only);
       return 'refusal' in resolved ? { refusal: refusalAnswer(resolved.refusal) } : resolved;
     },
-    context: async (req, requestId) => ({ viewer: await verifyToken(req.headers.authorization), requestId }),
+    context: async (req, requestId) => ({ viewer: await verifyToken(req.headers.authorization), requestId, serialisedForHttp: true }),
   });
 
   return {
