@@ -64,6 +64,15 @@ describe('operation limits in production mode: rejected before any subgraph is c
     expect(answer.fetches).toBe(0);
   });
 
+  it('answers a spread of an undefined fragment named like an Object member with GRAPHQL_VALIDATION_FAILED, not a 500', async () => {
+    for (const query of ['{ ...constructor }', 'query { ...hasOwnProperty products { totalCount } }', '{ products { ...toString } }']) {
+      const answer = await postQuery(query);
+      expect({ query, status: answer.status, codes: answer.codes }).toEqual({ query, status: 400, codes: expect.arrayContaining(['GRAPHQL_VALIDATION_FAILED']) });
+      expect(answer.codes).not.toContain('INTERNAL_SERVER_ERROR');
+      expect(answer.fetches).toBe(0);
+    }
+  });
+
   it('refuses first: 1000000 by its estimated cost, in a literal or a variable', async () => {
     for (const answer of [
       await postQuery('{ products(first: 1000000) { edges { node { id name } } } }'),

@@ -10,6 +10,7 @@ import {
   type ValidationContext,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, ErrorCode } from '@shop/graphql';
+import { fragmentsByName } from './documents.js';
 import type { OperationLimits } from './settings.js';
 
 export { DEFAULT_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, type OperationLimits, type SubscriptionLimits } from './settings.js';
@@ -48,21 +49,23 @@ export function operationLimits(limits: OperationLimits) {
 function maxRootFieldsRule(max: number) {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const fragments = Object.fromEntries(context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d]] : [])));
+      const fragments = fragmentsByName(context.getDocument());
       const count = countFields(operation.selectionSet, fragments, new Set());
       if (count > max) context.reportError(limitExceeded(`An operation may select at most ${max} root fields, got ${count}`));
     },
   });
 }
 
-function countFields(selectionSet: SelectionSetNode, fragments: Record<string, FragmentDefinitionNode>, seen: Set<string>): number {
+function countFields(selectionSet: SelectionSetNode, fragments: ReadonlyMap<string, FragmentDefinitionNode>, seen: Set<string>): number {
   let count = 0;
   for (const selection of selectionSet.selections) {
     if (selection.kind === Kind.FIELD) count += 1;
     else if (selection.kind === Kind.INLINE_FRAGMENT) count += countFields(selection.selectionSet, fragments, seen);
-    else if (!seen.has(selection.name.value) && fragments[selection.name.value]) {
+    else {
+      const fragment = fragments.get(selection.name.value);
+      if (!fragment || seen.has(selection.name.value)) continue;
       seen.add(selection.name.value);
-      count += countFields(fragments[selection.name.value]!.selectionSet, fragments, seen);
+      count += countFields(fragment.selectionSet, fragments, seen);
     }
   }
   return count;
@@ -79,7 +82,7 @@ function costLimitPlugin(maxCost: number): ApolloServerPlugin {
       return {
         async didResolveOperation({ document, operation, request }) {
           if (!operation) return;
-          const fragments = Object.fromEntries(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d]] : [])));
+          const fragments = fragmentsByName(document);
           const variables = request.variables ?? {};
           const cost = (selectionSet: SelectionSetNode, depth: number): number => {
             if (depth > 50) return Number.POSITIVE_INFINITY;
@@ -96,7 +99,7 @@ function costLimitPlugin(maxCost: number): ApolloServerPlugin {
               } else if (selection.kind === Kind.INLINE_FRAGMENT) {
                 total += cost(selection.selectionSet, depth + 1);
               } else {
-                const fragment = fragments[selection.name.value];
+                const fragment = fragments.get(selection.name.value);
                 if (fragment) total += cost(fragment.selectionSet, depth + 1);
               }
             }
