@@ -35,6 +35,7 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { fragmentsByName } from './documents.js';
 
 /**
  * A query's `data` exactly as a subgraph serialised it. Apollo Server writes it
@@ -134,17 +135,11 @@ export function answersAsIs(
   if (!subgraphOperation || subgraphOperation.operation !== 'query' || subgraphOperation.directives?.length) return false;
   const root = apiSchema.getQueryType();
   if (!root) return false;
-  const compare = new SelectionComparison(apiSchema, supergraph, fragmentsOf(client.document), fragmentsOf(subgraphDocument));
+  const compare = new SelectionComparison(apiSchema, supergraph, fragmentsByName(client.document), fragmentsByName(subgraphDocument));
   return compare.sameSelections(client.operation.selectionSet, subgraphOperation.selectionSet, root);
 }
 
 type Fragments = ReadonlyMap<string, FragmentDefinitionNode>;
-
-function fragmentsOf(document: DocumentNode): Fragments {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  return fragments;
-}
 
 class SelectionComparison {
   constructor(

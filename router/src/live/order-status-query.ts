@@ -1,5 +1,6 @@
 import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type OperationDefinitionNode, type SelectionNode } from 'graphql';
 import { ErrorCode } from '@shop/graphql';
+import { fragmentsByName } from '../documents.js';
 
 /** The subscription field the router serves, and the query field each of its updates is resolved with. */
 export const SUBSCRIPTION_FIELD = 'orderStatusChanged';
@@ -51,7 +52,7 @@ export function orderStatusQuery(document: DocumentNode, operationName: string |
   }
 
   const selections = field.selectionSet?.selections ?? [];
-  const fragments = new Map(document.definitions.flatMap((definition) => (definition.kind === Kind.FRAGMENT_DEFINITION ? [[definition.name.value, definition] as const] : [])));
+  const fragments = fragmentsByName(document);
   const selected = responseKeys(selections, fragments);
   // The client's own status if it asked for it (directly or in a fragment); else one is added, as plain `status`
   // (no alias to count against the alias limit) unless the client uses that key for another field.
