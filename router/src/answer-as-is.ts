@@ -104,9 +104,9 @@ export function supergraphEnumsOf(supergraphSdl: string): SupergraphEnums {
 }
 
 /**
- * Whether the gateway's result shaping of the subgraph's answer to
- * `subgraphOperation` would give back that answer unchanged for
- * `clientOperation`, whatever the values, as long as the answer has no errors.
+ * Whether the gateway's result shaping of the subgraph's answer to the
+ * operation in `subgraphDocument` would give back that answer unchanged for
+ * `client.operation`, whatever the values, as long as the answer has no errors.
  *
  * It holds when, level by level, the two select the same fields (name, alias,
  * arguments) in the same order, with:
